@@ -1,0 +1,201 @@
+"""The `luciq` command: the dashboard, the demo, and the headless subcommands.
+
+Exit status: 0 ok, 1 findings or a failed action, 2 bad input (one plain line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from luciq_tui.core.alerts import AlertEngine
+from luciq_tui.core.config import (
+    Config,
+    ConfigError,
+    default_config_path,
+    load_config,
+    write_default_config,
+)
+from luciq_tui.core.monitor import Monitor, build_optimizers
+from luciq_tui.core.store import MonitoringStore
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    """Input Luciq cannot use; the message names the thing and what to do."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from error
+    if value < 0.1:
+        raise argparse.ArgumentTypeError(f"must be at least 0.1 seconds, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
+    if value < 100:
+        raise argparse.ArgumentTypeError(f"must be at least 100, got {text}")
+    return value
+
+
+def _common_options(for_subcommand: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the command's name.
+
+    A subcommand's copy has no defaults of its own, so `luciq --read-only demo` keeps the flag.
+    """
+    default = argparse.SUPPRESS if for_subcommand else None
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, metavar="FILE", default=default,
+                        help=f"config file (default: {default_config_path()})")
+    common.add_argument("--read-only", action="store_true",
+                        default=argparse.SUPPRESS if for_subcommand else False,
+                        help="hide and refuse every action: for watching")
+    common.add_argument("--refresh", type=_positive_float, metavar="SECONDS", default=default,
+                        help="seconds between samples and redraws (default 1)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(for_subcommand=True)
+    parser = argparse.ArgumentParser(
+        prog="luciq", parents=[_common_options(for_subcommand=False)],
+        description="Watch this machine and its SQLite databases; fix the usual causes of "
+                    "slowness safely, with a record of what was done.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", parents=[common],
+                               help="build the demo workspace and open the dashboard on it")
+    demo.add_argument("--dir", type=Path, default=Path("demo"), metavar="D",
+                      help="workspace folder (default: ./demo)")
+    demo.add_argument("--rows", type=_positive_int, default=1_000_000, metavar="N",
+                      help="assignments to generate; events are 3×N (default 1000000)")
+    demo.add_argument("--build-only", action="store_true",
+                      help="build (or check) the workspace and exit")
+
+    config = commands.add_parser("config", help="manage the config file")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
+                                            required=True)
+    init = config_commands.add_parser("init", help="write a commented default config")
+    init.add_argument("--path", type=Path, metavar="FILE",
+                      help=f"where to write it (default: {default_config_path()})")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    config_commands.add_parser("check", parents=[common],
+                               help="validate the config file and print a summary")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Config:
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        raise BadInput(str(error)) from error
+    if args.read_only:
+        config = replace(config, read_only=True)
+    if args.refresh:
+        config = replace(config, refresh=args.refresh)
+    return config
+
+
+def _open_store(config: Config) -> MonitoringStore:
+    path = config.store_path()
+    try:
+        return MonitoringStore(path, flush_interval=max(5.0, config.refresh))
+    except OSError as error:
+        raise BadInput(f"{path}: cannot open the monitoring store: {error}") from error
+
+
+def run_dashboard(config: Config, warnings: Sequence[str] = ()) -> int:
+    from luciq_tui.ui.app import make_app  # the UI is imported only when it is shown
+
+    store = _open_store(config)
+    engine = AlertEngine(config.alert_rules, store)
+    monitor = Monitor(build_optimizers(config, store), store, engine, read_only=config.read_only)
+    notes = [*warnings] + ([store.warning] if store.warning else [])
+    try:
+        make_app(config, monitor, warnings=notes).run()
+    finally:
+        monitor.close()
+    return EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from luciq_tui.core.demo import DemoService, demo_config, ensure_workspace
+
+    config = _load(args)
+    folder: Path = args.dir
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"{folder}: exists and is not a folder; pick another with --dir")
+    with Progress(TextColumn("[bold]demo[/]"), BarColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("checking the workspace", total=1.0)
+        try:
+            workspace = ensure_workspace(
+                folder, args.rows,
+                progress=lambda fraction, text: bar.update(task, completed=fraction,
+                                                           description=text),
+            )
+        except OSError as error:
+            raise BadInput(f"{folder}: cannot build the demo workspace: {error}") from error
+    verb = "built" if workspace.built else "reused"
+    print(f"{verb} demo workspace {workspace.folder} ({workspace.rows:,} assignments, "
+          f"{workspace.rows * 3:,} events) in {workspace.build_seconds:.1f} s", file=sys.stderr)
+    if args.build_only:
+        return EXIT_OK
+    service = DemoService(workspace.database).start()
+    try:
+        return run_dashboard(demo_config(workspace, service.base_url, config))
+    finally:
+        service.stop()
+
+
+def run_config(args: argparse.Namespace) -> int:
+    if args.config_command == "init":
+        path = args.path or default_config_path()
+        try:
+            write_default_config(path, force=args.force)
+        except ConfigError as error:
+            raise BadInput(str(error)) from error
+        except OSError as error:
+            raise BadInput(f"{path}: cannot write: {error}") from error
+        print(f"wrote {path}")
+        return EXIT_OK
+    config = _load(args)
+    source = config.source or "(no file: defaults)"
+    print(f"{source}: ok — {len(config.databases)} database(s), {len(config.endpoints)} "
+          f"endpoint(s), {len(config.filesystem_roots)} root(s), "
+          f"{len(config.alert_rules) or 'default'} alert rule(s)")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        if args.command == "config":
+            return run_config(args)
+        return run_dashboard(_load(args))
+    except BadInput as error:
+        print(f"luciq: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

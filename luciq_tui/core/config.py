@@ -1,0 +1,331 @@
+"""Luciq's configuration: TOML in the platform config directory or a named file.
+
+Every key is checked; an unknown key or a value of the wrong kind raises `ConfigError` with
+the key's full dotted name, so the operator knows exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "luciq"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used, with the file and key that are wrong."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    name: str
+    path: Path
+    workload: Path | None = None
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    name: str
+    url: str
+    method: str = "GET"
+    expect_status: int = 200
+    timeout: float = 2.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertRuleConfig:
+    metric: str
+    threshold: float
+    severity: str = "warning"
+    direction: str = "above"
+    for_seconds: float = 0.0
+    clear: float | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    refresh: float = 1.0
+    read_only: bool = False
+    store: Path | None = None
+    databases: tuple[DatabaseConfig, ...] = ()
+    endpoints: tuple[EndpointConfig, ...] = ()
+    filesystem_roots: tuple[Path, ...] = ()
+    filesystem_min_age_seconds: float = 300.0
+    relief_command: tuple[str, ...] = ()
+    relief_timeout: float = 30.0
+    probe_interval: float = 5.0
+    database_interval: float = 10.0
+    filesystem_interval: float = 60.0
+    alert_rules: tuple[AlertRuleConfig, ...] = ()
+    source: Path | None = None
+
+    def store_path(self) -> Path:
+        """Where `monitoring.db` lives: as configured, else the user's data directory."""
+        if self.store is not None:
+            return self.store
+        return Path(platformdirs.user_data_dir(APP_NAME)) / "monitoring.db"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+SEVERITIES = ("info", "warning", "critical")
+
+DEFAULT_CONFIG_TEXT = """\
+# Luciq configuration. Every key is optional; the values shown are the defaults.
+# Paths may start with ~. An unknown key is an error, so a typo never goes unnoticed.
+
+# Seconds between resource samples and screen refreshes (--refresh overrides it).
+refresh = 1.0
+# Hide and refuse every action: for watching only (--read-only overrides it).
+read_only = false
+# Where the monitoring store lives; empty means the user's data directory.
+# store = "~/.local/share/luciq/monitoring.db"
+
+# Seconds between database inspections, endpoint probes and filesystem scans.
+database_interval = 10.0
+probe_interval = 5.0
+filesystem_interval = 60.0
+
+# One [[databases]] table per SQLite database to watch. `workload` is a SQL file of the
+# queries the application runs (statements separated by ';', an optional "-- name: X"
+# line before each names it).
+# [[databases]]
+# name = "app"
+# path = "/srv/app/app.db"
+# workload = "/srv/app/workload.sql"
+
+# One [[endpoints]] table per HTTP endpoint to probe. Header values are never printed.
+# [[endpoints]]
+# name = "health"
+# url = "http://127.0.0.1:8000/health"
+# method = "GET"
+# expect_status = 200
+# timeout = 2.0
+# headers = { Authorization = "Bearer ..." }
+
+[filesystem]
+# Folders whose caches (__pycache__, *.pyc, .pytest_cache, ...) may be cleaned.
+roots = []
+# Files changed more recently than this many seconds are never touched.
+min_age_seconds = 300
+
+[resources]
+# A command the operator trusts to relieve memory pressure, as an argv list (never a shell).
+relief_command = []
+relief_timeout = 30
+
+# Alert rules. Without any [[alerts.rules]], the defaults apply: memory above 80 % (warning)
+# and 85 % (critical), and endpoint p95 response time above 500 ms.
+# [[alerts.rules]]
+# name = "memory high"
+# metric = "memory.percent"
+# direction = "above"     # or "below"
+# threshold = 80
+# clear = 75              # hysteresis: the alert resolves only below this
+# for_seconds = 30        # how long the condition must hold before firing
+# severity = "warning"    # info, warning or critical
+"""
+
+
+def _expect(value: Any, kinds: type | tuple[type, ...], key: str, what: str) -> Any:
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise ConfigError(f"{key}: expected {what}, got {value!r}")
+    if not isinstance(value, kinds):
+        raise ConfigError(f"{key}: expected {what}, got {value!r}")
+    return value
+
+
+def _number(value: Any, key: str, minimum: float | None = None) -> float:
+    number = float(_expect(value, (int, float), key, "a number"))
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{key}: must be at least {minimum}, got {value!r}")
+    return number
+
+
+def _path(value: Any, key: str, base: Path | None) -> Path:
+    text = _expect(value, str, key, "a path string")
+    if not text:
+        raise ConfigError(f"{key}: must not be empty")
+    path = Path(text).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            name = f"{prefix}{key}"
+            raise ConfigError(f"{name}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _tables(value: Any, key: str) -> list[Mapping[str, Any]]:
+    items = _expect(value, list, key, "a list of tables ([[...]])")
+    for index, item in enumerate(items):
+        _expect(item, dict, f"{key}[{index}]", "a table")
+    return list(items)
+
+
+def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
+    """Turn parsed TOML into a `Config`, naming the first key that is wrong."""
+    top = {
+        "refresh", "read_only", "store", "databases", "endpoints", "filesystem",
+        "resources", "alerts", "database_interval", "probe_interval", "filesystem_interval",
+    }
+    _check_keys(data, top, "")
+    kwargs: dict[str, Any] = {}
+    if "refresh" in data:
+        kwargs["refresh"] = _number(data["refresh"], "refresh", 0.1)
+    if "read_only" in data:
+        kwargs["read_only"] = _expect(data["read_only"], bool, "read_only", "true or false")
+    if "store" in data:
+        kwargs["store"] = _path(data["store"], "store", base)
+    for key in ("database_interval", "probe_interval", "filesystem_interval"):
+        if key in data:
+            kwargs[key] = _number(data[key], key, 0.5)
+
+    databases = []
+    seen: set[str] = set()
+    for index, table in enumerate(_tables(data.get("databases", []), "databases")):
+        prefix = f"databases[{index}]."
+        _check_keys(table, {"name", "path", "workload"}, prefix)
+        if "path" not in table:
+            raise ConfigError(f"{prefix}path: required")
+        path = _path(table["path"], prefix + "path", base)
+        name = _expect(table.get("name", path.stem), str, prefix + "name", "a string")
+        if name in seen:
+            raise ConfigError(f"{prefix}name: {name!r} is used twice")
+        seen.add(name)
+        workload = (
+            _path(table["workload"], prefix + "workload", base) if "workload" in table else None
+        )
+        databases.append(DatabaseConfig(name=name, path=path, workload=workload))
+    kwargs["databases"] = tuple(databases)
+
+    endpoints = []
+    seen = set()
+    allowed = {"name", "url", "method", "expect_status", "timeout", "headers"}
+    for index, table in enumerate(_tables(data.get("endpoints", []), "endpoints")):
+        prefix = f"endpoints[{index}]."
+        _check_keys(table, allowed, prefix)
+        if "url" not in table:
+            raise ConfigError(f"{prefix}url: required")
+        url = _expect(table["url"], str, prefix + "url", "a URL string")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{prefix}url: must start with http:// or https://, got {url!r}")
+        name = _expect(table.get("name", url), str, prefix + "name", "a string")
+        if name in seen:
+            raise ConfigError(f"{prefix}name: {name!r} is used twice")
+        seen.add(name)
+        method = _expect(table.get("method", "GET"), str, prefix + "method", "a string").upper()
+        if method not in {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}:
+            raise ConfigError(f"{prefix}method: unknown HTTP method {method!r}")
+        status = int(_expect(table.get("expect_status", 200), int, prefix + "expect_status",
+                             "an HTTP status code"))
+        if not 100 <= status <= 599:
+            raise ConfigError(f"{prefix}expect_status: not an HTTP status code: {status}")
+        timeout = _number(table.get("timeout", 2.0), prefix + "timeout", 0.05)
+        headers = _expect(table.get("headers", {}), dict, prefix + "headers", "a table")
+        for header, value in headers.items():
+            _expect(value, str, f"{prefix}headers.{header}", "a string")
+        endpoints.append(EndpointConfig(name, url, method, status, timeout, dict(headers)))
+    kwargs["endpoints"] = tuple(endpoints)
+
+    filesystem = _expect(data.get("filesystem", {}), dict, "filesystem", "a table")
+    _check_keys(filesystem, {"roots", "min_age_seconds"}, "filesystem.")
+    roots = _expect(filesystem.get("roots", []), list, "filesystem.roots", "a list of paths")
+    kwargs["filesystem_roots"] = tuple(
+        _path(root, f"filesystem.roots[{i}]", base) for i, root in enumerate(roots)
+    )
+    if "min_age_seconds" in filesystem:
+        kwargs["filesystem_min_age_seconds"] = _number(
+            filesystem["min_age_seconds"], "filesystem.min_age_seconds", 0
+        )
+
+    resources = _expect(data.get("resources", {}), dict, "resources", "a table")
+    _check_keys(resources, {"relief_command", "relief_timeout"}, "resources.")
+    command = _expect(resources.get("relief_command", []), list, "resources.relief_command",
+                      "a list of strings (argv)")
+    for i, part in enumerate(command):
+        _expect(part, str, f"resources.relief_command[{i}]", "a string")
+    kwargs["relief_command"] = tuple(command)
+    if "relief_timeout" in resources:
+        kwargs["relief_timeout"] = _number(resources["relief_timeout"],
+                                           "resources.relief_timeout", 1)
+
+    alerts = _expect(data.get("alerts", {}), dict, "alerts", "a table")
+    _check_keys(alerts, {"rules"}, "alerts.")
+    rules = []
+    rule_keys = {"name", "metric", "direction", "threshold", "clear", "for_seconds", "severity"}
+    for index, table in enumerate(_tables(alerts.get("rules", []), "alerts.rules")):
+        prefix = f"alerts.rules[{index}]."
+        _check_keys(table, rule_keys, prefix)
+        for required in ("metric", "threshold"):
+            if required not in table:
+                raise ConfigError(f"{prefix}{required}: required")
+        metric = _expect(table["metric"], str, prefix + "metric", "a metric name")
+        direction = _expect(table.get("direction", "above"), str, prefix + "direction", "a string")
+        if direction not in ("above", "below"):
+            raise ConfigError(f"{prefix}direction: must be 'above' or 'below', got {direction!r}")
+        severity = _expect(table.get("severity", "warning"), str, prefix + "severity", "a string")
+        if severity not in SEVERITIES:
+            raise ConfigError(f"{prefix}severity: must be one of {', '.join(SEVERITIES)}")
+        threshold = _number(table["threshold"], prefix + "threshold")
+        clear = _number(table["clear"], prefix + "clear") if "clear" in table else None
+        if clear is not None and (
+            (direction == "above" and clear > threshold)
+            or (direction == "below" and clear < threshold)
+        ):
+            raise ConfigError(f"{prefix}clear: must be on the safe side of threshold {threshold}")
+        rules.append(AlertRuleConfig(
+            metric=metric,
+            threshold=threshold,
+            severity=severity,
+            direction=direction,
+            for_seconds=_number(table.get("for_seconds", 0), prefix + "for_seconds", 0),
+            clear=clear,
+            name=_expect(table.get("name", ""), str, prefix + "name", "a string"),
+        ))
+    kwargs["alert_rules"] = tuple(rules)
+    return Config(**kwargs)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load the named config file, or the default one if it exists, else the defaults."""
+    explicit = path is not None
+    path = path or default_config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such config file (create one with `luciq config init`)")
+        return Config()
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a config file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    try:
+        config = parse_config(data, base=path.parent)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    return replace(config, source=path)
+
+
+def write_default_config(path: Path, force: bool = False) -> Path:
+    """Write the commented default config; refuse to overwrite unless forced."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path}: already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    return path

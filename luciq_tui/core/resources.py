@@ -1,0 +1,309 @@
+"""The resources optimizer: CPU, memory, swap, disks and network from psutil.
+
+Samples go into bounded rings (60 s at the refresh rate) that each snapshot carries as
+tuples, so the pane draws graphs without touching psutil.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+from luciq_tui.core.optimizer import (
+    ActionRefused,
+    ActionResult,
+    ActionSpec,
+    Optimizer,
+    Preview,
+    ProgressCallback,
+)
+
+HISTORY_SECONDS = 60
+SERIES = ("cpu", "memory", "swap", "net_rx", "net_tx", "disk_read", "disk_write")
+IGNORED_FSTYPES = {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "nsfs"}
+
+
+@dataclass(frozen=True)
+class MountUsage:
+    mountpoint: str
+    fstype: str
+    total: int
+    used: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    pid: int
+    name: str
+    user: str
+    cpu_percent: float
+    rss: int
+
+
+@dataclass(frozen=True)
+class ResourcesSnapshot:
+    """One sample of the machine, plus the last minute of history for the graphs."""
+
+    timestamp: float
+    hostname: str
+    uptime_s: float
+    cpu_percent: float
+    per_core: tuple[float, ...]
+    load: tuple[float, float, float]
+    memory_total: int
+    memory_used: int
+    memory_available: int
+    memory_percent: float
+    swap_total: int
+    swap_used: int
+    swap_percent: float
+    disk_read_bps: float
+    disk_write_bps: float
+    net_rx_bps: float
+    net_tx_bps: float
+    mounts: tuple[MountUsage, ...]
+    processes: tuple[ProcessRow, ...]
+    history: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    interval: float = 1.0
+
+
+def read_meminfo(path: str = "/proc/meminfo") -> dict[str, int]:
+    """`/proc/meminfo` in bytes; empty where the file does not exist."""
+    values: dict[str, int] = {}
+    try:
+        with open(path, encoding="ascii") as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                parts = rest.split()
+                if parts:
+                    values[key] = int(parts[0]) * (1024 if len(parts) > 1 else 1)
+    except OSError:
+        pass
+    return values
+
+
+class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
+    """Samples the machine and offers the operator's relief command."""
+
+    name = "resources"
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        relief_command: tuple[str, ...] = (),
+        relief_timeout: float = 30.0,
+        process_every: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.relief_command = relief_command
+        self.relief_timeout = relief_timeout
+        self.process_every = max(1, process_every)
+        self.clock = clock
+        size = max(2, int(HISTORY_SECONDS / interval))
+        self._rings: dict[str, deque[float]] = {name: deque(maxlen=size) for name in SERIES}
+        self._last_io: tuple[float, int, int, int, int] | None = None
+        self._processes: tuple[ProcessRow, ...] = ()
+        self._ticks = 0
+        self._hostname = socket.gethostname()
+        self._boot = psutil.boot_time()
+        psutil.cpu_percent(percpu=True)  # prime: the first call has nothing to compare with
+
+    def observe(self) -> ResourcesSnapshot:
+        now = self.clock()
+        per_core = tuple(psutil.cpu_percent(percpu=True))
+        cpu = sum(per_core) / len(per_core) if per_core else 0.0
+        memory = psutil.virtual_memory()
+        swap = psutil.swap_memory()
+        disk = psutil.disk_io_counters()
+        net = psutil.net_io_counters()
+        rates = self._rates(now, disk, net)
+        try:
+            load = os.getloadavg()
+        except OSError:
+            load = (0.0, 0.0, 0.0)
+        if self._ticks % self.process_every == 0:
+            self._processes = top_processes()
+        self._ticks += 1
+        sample = {
+            "cpu": cpu,
+            "memory": memory.percent,
+            "swap": swap.percent,
+            "net_rx": rates[2],
+            "net_tx": rates[3],
+            "disk_read": rates[0],
+            "disk_write": rates[1],
+        }
+        for name, value in sample.items():
+            self._rings[name].append(value)
+        return ResourcesSnapshot(
+            timestamp=time.time(),
+            hostname=self._hostname,
+            uptime_s=time.time() - self._boot,
+            cpu_percent=cpu,
+            per_core=per_core,
+            load=(load[0], load[1], load[2]),
+            memory_total=memory.total,
+            memory_used=memory.total - memory.available,
+            memory_available=memory.available,
+            memory_percent=memory.percent,
+            swap_total=swap.total,
+            swap_used=swap.used,
+            swap_percent=swap.percent,
+            disk_read_bps=rates[0],
+            disk_write_bps=rates[1],
+            net_rx_bps=rates[2],
+            net_tx_bps=rates[3],
+            mounts=mount_usage(),
+            processes=self._processes,
+            history={name: tuple(ring) for name, ring in self._rings.items()},
+            interval=self.interval,
+        )
+
+    def _rates(self, now: float, disk: object, net: object) -> tuple[float, float, float, float]:
+        counters = (
+            getattr(disk, "read_bytes", 0),
+            getattr(disk, "write_bytes", 0),
+            getattr(net, "bytes_recv", 0),
+            getattr(net, "bytes_sent", 0),
+        )
+        last, self._last_io = self._last_io, (now, *counters)
+        if last is None or now <= last[0]:
+            return (0.0, 0.0, 0.0, 0.0)
+        elapsed = now - last[0]
+        rates = [max(0.0, (value - before) / elapsed) for value, before in zip(counters, last[1:],
+                                                                                strict=True)]
+        return (rates[0], rates[1], rates[2], rates[3])
+
+    def metrics(self, snapshot: ResourcesSnapshot) -> dict[str, float]:
+        values = {
+            "cpu.percent": snapshot.cpu_percent,
+            "load.1m": snapshot.load[0],
+            "memory.percent": snapshot.memory_percent,
+            "memory.available_bytes": float(snapshot.memory_available),
+            "swap.percent": snapshot.swap_percent,
+            "disk.read_bps": snapshot.disk_read_bps,
+            "disk.write_bps": snapshot.disk_write_bps,
+            "net.rx_bps": snapshot.net_rx_bps,
+            "net.tx_bps": snapshot.net_tx_bps,
+        }
+        for mount in snapshot.mounts:
+            values[f"disk.{mount.mountpoint}.percent"] = mount.percent
+        return values
+
+    def actions(self, snapshot: ResourcesSnapshot | None) -> tuple[ActionSpec, ...]:
+        configured = bool(self.relief_command)
+        return (
+            ActionSpec(
+                optimizer=self.name,
+                name="relief",
+                title="Run relief command",
+                key="r",
+                description="Run the operator's configured memory-relief command (no shell).",
+                available=configured,
+                reason="" if configured else "no resources.relief_command is configured",
+            ),
+        )
+
+    def preview(self, action: ActionSpec) -> Preview:
+        if action.name != "relief":
+            raise ActionRefused(f"unknown action {action.name!r}")
+        if not self.relief_command:
+            raise ActionRefused("no resources.relief_command is configured")
+        return Preview(
+            action=action,
+            summary="Run the configured relief command, without a shell",
+            details=("argv: " + " ".join(repr(part) for part in self.relief_command),),
+            cost=f"runs for at most {self.relief_timeout:g} s; output goes to the action log",
+            warnings=("The command runs with Luciq's own user and permissions.",),
+            payload=self.relief_command,
+        )
+
+    def execute(
+        self, preview: Preview, progress: ProgressCallback, cancel: threading.Event
+    ) -> ActionResult:
+        argv = [str(part) for part in preview.payload]
+        before = _memory_figures()
+        progress(None, f"running {argv[0]}")
+        started = time.perf_counter()
+        try:
+            completed = subprocess.run(
+                argv, shell=False, capture_output=True, text=True, timeout=self.relief_timeout,
+                check=False, stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            return ActionResult(preview.action, False, f"failed: {argv[0]} not found",
+                                before=before)
+        except subprocess.TimeoutExpired as expired:
+            return ActionResult(preview.action, False,
+                                f"failed: timed out after {expired.timeout:g} s", before=before)
+        duration = time.perf_counter() - started
+        after = _memory_figures()
+        output = (completed.stdout + completed.stderr)[-4000:]
+        freed = after["available_bytes"] - before["available_bytes"]
+        ok = completed.returncode == 0
+        summary = (
+            f"exit {completed.returncode}; available memory {freed / 2**20:+.1f} MiB, "
+            f"dirty {(after['dirty_bytes'] - before['dirty_bytes']) / 2**20:+.1f} MiB "
+            "(measured from /proc/meminfo before and after)"
+        )
+        return ActionResult(preview.action, ok, summary, before=before, after=after,
+                            output=output, duration_s=duration)
+
+
+def _memory_figures() -> dict[str, int]:
+    info = read_meminfo()
+    return {
+        "available_bytes": info.get("MemAvailable", psutil.virtual_memory().available),
+        "dirty_bytes": info.get("Dirty", 0),
+    }
+
+
+def mount_usage() -> tuple[MountUsage, ...]:
+    """Usage of each real mounted filesystem (pseudo and read-only images skipped)."""
+    mounts = []
+    seen: set[str] = set()
+    for part in psutil.disk_partitions(all=False):
+        if part.fstype in IGNORED_FSTYPES or part.device in seen:
+            continue
+        seen.add(part.device)
+        try:
+            usage = psutil.disk_usage(part.mountpoint)
+        except OSError:
+            continue
+        mounts.append(MountUsage(part.mountpoint, part.fstype, usage.total, usage.used,
+                                 usage.percent))
+    if not mounts:
+        try:
+            usage = psutil.disk_usage("/")
+            mounts.append(MountUsage("/", "", usage.total, usage.used, usage.percent))
+        except OSError:
+            pass
+    return tuple(mounts[:8])
+
+
+def top_processes(limit: int = 12) -> tuple[ProcessRow, ...]:
+    """The busiest processes; ones psutil cannot read show as such instead of failing."""
+    rows = []
+    for process in psutil.process_iter(["pid", "name", "username", "cpu_percent",
+                                        "memory_info"]):
+        info = process.info
+        memory = info.get("memory_info")
+        rows.append(ProcessRow(
+            pid=int(info["pid"]),
+            name=str(info.get("name") or "?"),
+            user=str(info.get("username") or "(unreadable)"),
+            cpu_percent=float(info.get("cpu_percent") or 0.0),
+            rss=int(memory.rss) if memory is not None else 0,
+        ))
+    rows.sort(key=lambda row: (row.cpu_percent, row.rss), reverse=True)
+    return tuple(rows[:limit])

@@ -1,0 +1,298 @@
+"""The monitoring store, `monitoring.db`: metric samples, alert transitions, the action log.
+
+The writer is one stdlib `sqlite3` connection shared by the worker threads behind a lock;
+samples are batched and written in one transaction per flush interval. Alert transitions
+and action-log rows are committed at once, before anything shows them. The dashboard reads
+history back through `StoreReader` (aiosqlite), so reads never block its event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS performance_metrics (
+    id INTEGER PRIMARY KEY,
+    timestamp REAL NOT NULL,
+    metric_name TEXT NOT NULL,
+    metric_value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_performance_metrics_timestamp
+    ON performance_metrics(timestamp);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    timestamp REAL NOT NULL,
+    rule TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL,
+    value REAL,
+    threshold REAL,
+    message TEXT NOT NULL,
+    acknowledged_at REAL
+);
+CREATE INDEX IF NOT EXISTS idx_alerts_timestamp ON alerts(timestamp);
+CREATE TABLE IF NOT EXISTS action_log (
+    id INTEGER PRIMARY KEY,
+    timestamp REAL NOT NULL,
+    optimizer TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    details TEXT NOT NULL,
+    duration_s REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_action_log_timestamp ON action_log(timestamp);
+CREATE TABLE IF NOT EXISTS probe_results (
+    id INTEGER PRIMARY KEY,
+    timestamp REAL NOT NULL,
+    endpoint TEXT NOT NULL,
+    status INTEGER,
+    latency_ms REAL,
+    ok INTEGER NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_probe_results_timestamp ON probe_results(timestamp);
+"""
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert transition as stored."""
+
+    id: int
+    timestamp: float
+    rule: str
+    metric: str
+    severity: str
+    state: str
+    value: float | None
+    threshold: float | None
+    message: str
+    acknowledged_at: float | None
+
+
+@dataclass(frozen=True)
+class ActionLogRecord:
+    """One line of the action log."""
+
+    id: int
+    timestamp: float
+    optimizer: str
+    action: str
+    target: str
+    ok: bool
+    cancelled: bool
+    summary: str
+    details: Mapping[str, Any]
+    duration_s: float
+
+
+class MonitoringStore:
+    """The writing side of `monitoring.db`, safe to share between worker threads."""
+
+    def __init__(self, path: Path, flush_interval: float = 5.0) -> None:
+        self.path = path
+        self.flush_interval = flush_interval
+        self.warning: str | None = None
+        self._lock = threading.Lock()
+        self._pending: list[tuple[float, str, float]] = []
+        self._last_flush = time.monotonic()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError as error:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(str(path) + suffix)
+                if source.exists():
+                    os.replace(source, Path(str(aside) + suffix))
+            self.warning = (
+                f"{path} could not be opened ({error}); it was moved to {aside} "
+                "and a new store was started"
+            )
+            self._conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False,
+                               isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    def record_metrics(self, timestamp: float, metrics: Mapping[str, float]) -> None:
+        """Queue one sample of every metric; written at the next flush."""
+        with self._lock:
+            self._pending.extend((timestamp, name, value) for name, value in metrics.items())
+
+    def maybe_flush(self) -> None:
+        """Flush queued samples when the flush interval has passed."""
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write every queued sample in one transaction; returns how many rows."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+            self._last_flush = time.monotonic()
+            if not rows:
+                return 0
+            with _transaction(self._conn):
+                self._conn.executemany(
+                    "INSERT INTO performance_metrics(timestamp, metric_name, metric_value) "
+                    "VALUES (?, ?, ?)",
+                    rows,
+                )
+            return len(rows)
+
+    def record_alert(
+        self,
+        *,
+        timestamp: float,
+        rule: str,
+        metric: str,
+        severity: str,
+        state: str,
+        value: float | None,
+        threshold: float | None,
+        message: str,
+    ) -> int:
+        """Commit one alert transition; returns its row id."""
+        with self._lock, _transaction(self._conn):
+            cursor = self._conn.execute(
+                "INSERT INTO alerts(timestamp, rule, metric, severity, state, value, "
+                "threshold, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (timestamp, rule, metric, severity, state, value, threshold, message),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def acknowledge_alert(self, alert_id: int, when: float | None = None) -> None:
+        with self._lock, _transaction(self._conn):
+            self._conn.execute(
+                "UPDATE alerts SET acknowledged_at = ? WHERE id = ?",
+                (when or time.time(), alert_id),
+            )
+
+    def log_action(
+        self,
+        *,
+        timestamp: float,
+        optimizer: str,
+        action: str,
+        target: str,
+        ok: bool,
+        cancelled: bool,
+        summary: str,
+        details: Mapping[str, Any],
+        duration_s: float,
+    ) -> int:
+        """Commit one action-log line; returns its row id."""
+        with self._lock, _transaction(self._conn):
+            cursor = self._conn.execute(
+                "INSERT INTO action_log(timestamp, optimizer, action, target, ok, cancelled, "
+                "summary, details, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (timestamp, optimizer, action, target, int(ok), int(cancelled), summary,
+                 json.dumps(details, default=str), duration_s),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def record_probes(self, rows: Iterable[tuple[float, str, int | None, float | None, bool,
+                                                 str | None]]) -> None:
+        with self._lock, _transaction(self._conn):
+            self._conn.executemany(
+                "INSERT INTO probe_results(timestamp, endpoint, status, latency_ms, ok, error) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def alert_history(self, limit: int = 200) -> list[AlertRecord]:
+        with self._lock:
+            rows = self._conn.execute(ALERT_QUERY, (limit,)).fetchall()
+        return [AlertRecord(*row) for row in rows]
+
+    def action_log(self, limit: int = 200) -> list[ActionLogRecord]:
+        with self._lock:
+            rows = self._conn.execute(ACTION_QUERY, (limit,)).fetchall()
+        return [_action_record(row) for row in rows]
+
+    def metric_count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM performance_metrics")
+                       .fetchone()[0])
+
+    def close(self) -> None:
+        self.flush()
+        with self._lock:
+            self._conn.close()
+
+
+ALERT_QUERY = (
+    "SELECT id, timestamp, rule, metric, severity, state, value, threshold, message, "
+    "acknowledged_at FROM alerts ORDER BY timestamp DESC, id DESC LIMIT ?"
+)
+ACTION_QUERY = (
+    "SELECT id, timestamp, optimizer, action, target, ok, cancelled, summary, details, "
+    "duration_s FROM action_log ORDER BY timestamp DESC, id DESC LIMIT ?"
+)
+
+
+def _action_record(row: tuple[Any, ...]) -> ActionLogRecord:
+    try:
+        details = json.loads(row[8])
+    except (TypeError, ValueError):
+        details = {}
+    return ActionLogRecord(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]),
+                           row[7], details, row[9])
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT on an autocommit connection, ROLLBACK on error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+class StoreReader:
+    """Reads history for the dashboard without blocking its event loop (aiosqlite)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        async with (
+            aiosqlite.connect(uri, uri=True, timeout=5.0) as conn,
+            conn.execute(query, params) as cursor,
+        ):
+            return [tuple(row) for row in await cursor.fetchall()]
+
+    async def alert_history(self, limit: int = 200) -> list[AlertRecord]:
+        return [AlertRecord(*row) for row in await self._fetch(ALERT_QUERY, (limit,))]
+
+    async def action_log(self, limit: int = 200) -> list[ActionLogRecord]:
+        return [_action_record(row) for row in await self._fetch(ACTION_QUERY, (limit,))]

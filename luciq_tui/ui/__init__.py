@@ -1,0 +1,1 @@
+"""The dashboard: a thin Textual layer over the headless core."""

@@ -1,0 +1,311 @@
+"""The Luciq dashboard: composes the panes, runs the workers, routes actions.
+
+All I/O happens in workers: each optimizer is polled in a thread worker of its own group,
+and its next poll is scheduled only after the last one finished, so polls never pile up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from luciq_tui.core.alerts import Transition
+from luciq_tui.core.config import Config
+from luciq_tui.core.monitor import Monitor
+from luciq_tui.core.optimizer import ActionRefused, ActionSpec, Preview
+from luciq_tui.core.resources import ResourcesSnapshot
+from luciq_tui.core.store import StoreReader
+from luciq_tui.format import human_duration
+from luciq_tui.paths import styles_dir
+from luciq_tui.ui.dialogs import ConfirmScreen, HelpScreen
+from luciq_tui.ui.messages import ActionFinished, ActionProgress, PollFinished, PreviewReady
+from luciq_tui.ui.panes.actions import ActionsPane
+from luciq_tui.ui.panes.alerts import AlertsPane
+from luciq_tui.ui.panes.base import Pane
+from luciq_tui.ui.panes.databases import DatabasesPane
+from luciq_tui.ui.panes.endpoints import EndpointsPane
+from luciq_tui.ui.panes.resources import ResourcesPane
+
+PANES: tuple[tuple[str, str, type[Pane[Any]]], ...] = (
+    ("resources", "Resources", ResourcesPane),
+    ("databases", "Databases", DatabasesPane),
+    ("alerts", "Alerts", AlertsPane),
+    ("actions", "Actions", ActionsPane),
+    ("endpoints", "Endpoints", EndpointsPane),
+)
+PANE_FOR_OPTIMIZER = {"resources": "resources", "database": "databases",
+                      "filesystem": "actions", "api": "endpoints"}
+
+
+class LuciqApp(App[None]):
+    """The dashboard. Build it with `make_app`."""
+
+    TITLE = "Luciq"
+    CSS_PATH = str(styles_dir() / "luciq.tcss")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("1", "show_pane('resources')", "Resources", show=False),
+        Binding("2", "show_pane('databases')", "Databases", show=False),
+        Binding("3", "show_pane('alerts')", "Alerts", show=False),
+        Binding("4", "show_pane('actions')", "Actions", show=False),
+        Binding("5", "show_pane('endpoints')", "Endpoints", show=False),
+        Binding("escape", "cancel_action", "Cancel", show=False),
+        Binding("question_mark", "help", "Keys"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, monitor: Monitor, config: Config, *, poll: bool = True,
+                 warnings: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.config = config
+        self.read_only = monitor.read_only
+        self.poll_enabled = poll
+        self.probe_interval = config.probe_interval
+        self.startup_warnings = tuple(warnings)
+        self.reader = StoreReader(monitor.store.path) if monitor.store is not None else None
+        self.running: Preview | None = None
+        self._cancel = threading.Event()
+        self._resources: ResourcesSnapshot | None = None
+        self._errors: dict[str, str] = {}
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("Luciq", id="status-bar")
+        with TabbedContent(initial="resources", id="tabs"):
+            for pane_id, title, pane_class in PANES:
+                with TabPane(title, id=pane_id):
+                    yield pane_class(id=f"{pane_id}-pane")
+        yield Footer()
+
+    def pane(self, pane_id: str) -> Pane[Any]:
+        return self.query_one(f"#{pane_id}-pane", Pane)
+
+    def on_mount(self) -> None:
+        for warning in self.startup_warnings:
+            self.notify(warning, severity="warning", timeout=10)
+        self._set_visible("resources")
+        self.refresh_actions()
+        self.load_history()
+        self._draw_status()
+        if self.poll_enabled:
+            for name in self.monitor.optimizers:
+                self.poll(name)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        pane_id = event.pane.id or "resources"
+        self._set_visible(pane_id)
+        if pane_id in ("alerts", "actions"):
+            self.load_history()
+
+    def _set_visible(self, active: str) -> None:
+        for pane_id, _title, _class in PANES:
+            self.pane(pane_id).set_visible_pane(pane_id == active)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.query_one(TabbedContent).active = pane_id
+        self._focus_pane(pane_id)
+
+    def _focus_pane(self, pane_id: str) -> None:
+        pane = self.pane(pane_id)
+        focusable = [widget for widget in pane.query("DataTable") if widget.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- polling --------------------------------------------------------------------------
+    def poll(self, name: str) -> None:
+        """Start one observation of `name` in its own worker group."""
+        self.run_worker(partial(self._poll_thread, name), thread=True, group=f"poll-{name}",
+                        exclusive=True, exit_on_error=False, name=f"poll {name}")
+
+    def _poll_thread(self, name: str) -> None:
+        self.post_message(PollFinished(self.monitor.poll(name)))
+
+    def on_poll_finished(self, message: PollFinished) -> None:
+        result = message.result
+        optimizer = self.monitor.optimizers[result.optimizer]
+        if self.poll_enabled:
+            self.set_timer(optimizer.interval, partial(self.poll, result.optimizer))
+        if result.error:
+            if self._errors.get(result.optimizer) != result.error:
+                self.notify(result.error, title="Observation failed", severity="error")
+            self._errors[result.optimizer] = result.error
+            return
+        self._errors.pop(result.optimizer, None)
+        self.show_snapshot(result.optimizer, result.snapshot)
+        if result.transitions:
+            self.show_transitions(result.transitions)
+
+    def show_snapshot(self, optimizer: str, snapshot: Any) -> None:
+        """Hand a snapshot to its pane (tests call this with fixed snapshots)."""
+        self.pane(PANE_FOR_OPTIMIZER[optimizer]).update_snapshot(snapshot)
+        if isinstance(snapshot, ResourcesSnapshot):
+            self._resources = snapshot
+            self._draw_status()
+        if optimizer in ("database", "filesystem", "api"):
+            self.refresh_actions()
+
+    def show_transitions(self, transitions: Iterable[Transition]) -> None:
+        for transition in transitions:
+            if transition.state == "firing":
+                self.notify(transition.message, title=f"{transition.severity}: {transition.rule}",
+                            severity="error" if transition.severity == "critical" else "warning")
+            elif transition.state == "resolved":
+                self.notify(transition.message, title=f"resolved: {transition.rule}")
+        alerts = self.pane("alerts")
+        assert isinstance(alerts, AlertsPane)
+        alerts.show_active(self.monitor.engine.active())
+        self._draw_status()
+        self.load_history()
+
+    def _draw_status(self) -> None:
+        text = Text()
+        text.append(" Luciq ", style="bold reverse")
+        snapshot = self._resources
+        if snapshot is not None:
+            text.append(f" {snapshot.hostname}  up {human_duration(snapshot.uptime_s)}  load "
+                        f"{snapshot.load[0]:.2f}  cpu {snapshot.cpu_percent:.0f}%  mem "
+                        f"{snapshot.memory_percent:.0f}%")
+        firing = self.monitor.engine.firing_count()
+        text.append("   ")
+        text.append(f" {firing} firing ", style="bold white on red" if firing else "green")
+        if self.read_only:
+            text.append("  READ-ONLY", style="bold yellow")
+        self.query_one("#status-bar", Static).update(text)
+
+    # -- history from the store -----------------------------------------------------------
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def load_history(self) -> None:
+        """Read the alert history and the action log back from monitoring.db."""
+        if self.reader is None:
+            return
+        alerts = await self.reader.alert_history(200)
+        log = await self.reader.action_log(100)
+        alerts_pane = self.pane("alerts")
+        alerts_pane.update_snapshot(alerts)
+        actions_pane = self.pane("actions")
+        assert isinstance(actions_pane, ActionsPane)
+        actions_pane.show_log(log)
+
+    # -- actions --------------------------------------------------------------------------
+    def refresh_actions(self) -> None:
+        pane = self.pane("actions")
+        assert isinstance(pane, ActionsPane)
+        pane.show_actions(self.monitor.actions())
+
+    def find_action(self, key: str, target: str = "") -> ActionSpec | None:
+        for spec in self.monitor.actions():
+            if f"{spec.optimizer}.{spec.name}" == key and (not target or spec.target == target):
+                return spec
+        return None
+
+    def action_request_action(self, key: str, target: str = "") -> None:
+        self.request_action(key, target)
+
+    def request_action(self, key: str, target: str = "") -> None:
+        """Start an action: preview in a worker, then the confirm screen."""
+        if self.read_only:
+            self.notify("Read-only mode: actions are refused.", severity="warning")
+            return
+        if self.running is not None:
+            self.notify(f"{self.running.action.label} is still running.", severity="warning")
+            return
+        spec = self.find_action(key, target)
+        if spec is None:
+            self.notify(f"No such action: {key} {target}".strip(), severity="warning")
+            return
+        if not spec.available:
+            self.notify(f"{spec.label}: {spec.reason}", severity="warning")
+            return
+        self.run_worker(partial(self._preview_thread, spec), thread=True, group="action",
+                        exit_on_error=False, name=f"preview {spec.id}")
+
+    def _preview_thread(self, spec: ActionSpec) -> None:
+        try:
+            preview = self.monitor.preview(spec)
+        except ActionRefused as error:
+            self.notify(f"{spec.label}: {error}", severity="error")
+            return
+        self.post_message(PreviewReady(preview))
+
+    def on_preview_ready(self, message: PreviewReady) -> None:
+        self.push_screen(ConfirmScreen(message.preview),
+                         callback=partial(self._confirmed, message.preview))
+
+    def _confirmed(self, preview: Preview, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify(f"{preview.action.label}: cancelled, nothing changed.")
+            return
+        self.running = preview
+        self._cancel = threading.Event()
+        pane = self.pane("actions")
+        assert isinstance(pane, ActionsPane)
+        pane.show_started(preview)
+        self.run_worker(partial(self._action_thread, preview, self._cancel), thread=True,
+                        group="action", exit_on_error=False, name=f"run {preview.action.id}")
+
+    def _action_thread(self, preview: Preview, cancel: threading.Event) -> None:
+        def progress(fraction: float | None, text: str) -> None:
+            self.post_message(ActionProgress(fraction, text))
+
+        result = self.monitor.run(preview, progress=progress, cancel=cancel)
+        self.post_message(ActionFinished(result))
+
+    def on_action_progress(self, message: ActionProgress) -> None:
+        pane = self.pane("actions")
+        assert isinstance(pane, ActionsPane)
+        pane.show_progress(message.fraction, message.text)
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        result = message.result
+        self.running = None
+        pane = self.pane("actions")
+        assert isinstance(pane, ActionsPane)
+        pane.show_finished(result)
+        severity: SeverityLevel = (
+            "information" if result.ok else "warning" if result.cancelled else "error"
+        )
+        self.notify(result.summary, title=result.action.label, severity=severity, timeout=8)
+        self.load_history()
+        if self.poll_enabled:
+            self.poll(result.action.optimizer)
+
+    def action_cancel_action(self) -> None:
+        if self.running is not None:
+            self._cancel.set()
+            self.notify(f"Cancelling {self.running.action.label}…")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane_id, title, _class in PANES:
+            yield SystemCommand(f"Show {title}", f"Switch to the {title} pane",
+                                partial(self.action_show_pane, pane_id))
+        for spec in self.monitor.actions():
+            yield SystemCommand(
+                f"{spec.label}", spec.description + ("" if spec.available else
+                                                     f" (unavailable: {spec.reason})"),
+                partial(self.request_action, f"{spec.optimizer}.{spec.name}", spec.target),
+            )
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+
+def make_app(config: Config, monitor: Monitor, *, poll: bool = True,
+             warnings: Iterable[str] = ()) -> LuciqApp:
+    """The app factory the CLI and the tests share."""
+    return LuciqApp(monitor, config, poll=poll, warnings=warnings)

@@ -1,0 +1,88 @@
+"""Modal screens: the confirm step of every action, and the key help."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from luciq_tui.core.optimizer import Preview
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Shows exactly what an action will do; dismisses True only on an explicit confirm."""
+
+    BINDINGS = [
+        Binding("y", "confirm", "Confirm"),
+        Binding("n,escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, preview: Preview) -> None:
+        super().__init__()
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        preview = self.preview
+        with Vertical(id="confirm-dialog"):
+            yield Label(Text(preview.action.label, style="bold"), id="confirm-title")
+            yield Static(preview.summary, id="confirm-summary")
+            with VerticalScroll(id="confirm-details"):
+                yield Static(Text("\n".join(preview.details)), id="confirm-sql")
+                if preview.cost:
+                    yield Static(Text("Cost: " + preview.cost), classes="confirm-cost")
+                for warning in preview.warnings:
+                    yield Static(Text("! " + warning), classes="confirm-warning")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Confirm (y)", variant="warning", id="confirm-yes")
+                yield Button("Cancel (n)", variant="primary", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+HELP_TEXT = """\
+[b]Panes[/b]
+  1  Resources    live graphs of CPU, memory, network and disk; top processes
+  2  Databases    settings, tables, indexes and workload plans of each database
+  3  Alerts       firing alerts, then the history from monitoring.db
+  4  Actions      every one-key action, the running one, and the action log
+  5  Endpoints    latency percentiles, status and errors of each endpoint
+
+[b]Actions[/b] (each shows a preview and asks before it changes anything)
+  w  Enable WAL on the selected database      (Databases)
+  a  ANALYZE the selected database            (Databases)
+  c  Clean caches under the configured roots  (Actions)
+  p  Probe every endpoint now                 (Endpoints)
+  r  Run the configured relief command        (Resources)
+  enter  run the selected action              (Actions)
+  escape cancel the running action where the work allows
+
+[b]Anywhere[/b]
+  ctrl+p  command palette: every action by name
+  ?       this help          q  quit
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, in one place."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Static(HELP_TEXT)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

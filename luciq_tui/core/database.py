@@ -641,10 +641,11 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
 
         def on_progress() -> int:
             steps[0] += 1
-            progress(None, f"ANALYZE: {steps[0] * 100_000:,} VM steps")
+            if steps[0] % 100 == 0:
+                progress(None, f"ANALYZE: {steps[0] * 1000:,} VM steps")
             return 1 if cancel.is_set() else 0
 
-        conn.set_progress_handler(on_progress, 100_000)
+        conn.set_progress_handler(on_progress, 1000)
         started = time.perf_counter()
         try:
             conn.execute("ANALYZE")

@@ -88,7 +88,8 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _tree_size(path: str, errors: list[str], newest: list[float]) -> tuple[int, int]:
-    """Bytes and files under a folder, without following symlinks."""
+    """Bytes and files under a folder, without following symlinks; `newest` gets the
+    newest file modification time."""
     total = files = 0
     try:
         entries = list(os.scandir(path))
@@ -101,12 +102,12 @@ def _tree_size(path: str, errors: list[str], newest: list[float]) -> tuple[int, 
         except OSError as error:
             errors.append(f"{entry.path}: {error.strerror or error}")
             continue
-        newest[0] = max(newest[0], info.st_mtime)
         if stat.S_ISDIR(info.st_mode):
             sub_bytes, sub_files = _tree_size(entry.path, errors, newest)
             total += sub_bytes
             files += sub_files
         else:
+            newest[0] = max(newest[0], info.st_mtime)
             total += info.st_size
             files += 1
     return total, files
@@ -154,7 +155,7 @@ def scan_root(
                 continue
             if stat.S_ISDIR(info.st_mode):
                 if entry.name in CACHE_DIRS:
-                    newest = [info.st_mtime]
+                    newest = [0.0]  # the newest file inside: a cache in use is left alone
                     size, files = _tree_size(entry.path, errors, newest)
                     if now - newest[0] < min_age_seconds:
                         skipped += 1

@@ -17,7 +17,7 @@ from luciq_tui.core.optimizer import run_action
 class _Handler(BaseHTTPRequestHandler):
     seen_headers: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         _Handler.seen_headers.append(self.headers.get("X-Token", ""))
         if self.path == "/slow":
             time.sleep(0.05)

@@ -213,6 +213,9 @@ class LuciqApp(App[None]):
                 return spec
         return None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in ("request_action", "cancel_action") and self.read_only)
+
     def action_request_action(self, key: str, target: str = "") -> None:
         self.request_action(key, target)
 

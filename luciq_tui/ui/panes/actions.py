@@ -35,7 +35,7 @@ class ActionsPane(Pane[FilesystemSnapshot]):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.specs: tuple[ActionSpec, ...] = ()
+        self.specs: tuple[ActionSpec, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("scanning for reclaimable caches…", id="fs-summary")

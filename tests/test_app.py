@@ -1,0 +1,198 @@
+"""The dashboard driven with Pilot on a small demo workspace."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static, TabbedContent
+
+from conftest import digest
+from luciq_tui.core.alerts import AlertEngine
+from luciq_tui.core.config import Config, DatabaseConfig
+from luciq_tui.core.demo import DemoService, DemoWorkspace, demo_config
+from luciq_tui.core.monitor import Monitor, build_optimizers
+from luciq_tui.core.store import MonitoringStore
+from luciq_tui.ui.app import LuciqApp, make_app
+from luciq_tui.ui.dialogs import ConfirmScreen
+
+
+def _app(config: Config, *, poll: bool = True) -> LuciqApp:
+    store = MonitoringStore(config.store_path())
+    monitor = Monitor(build_optimizers(config, store), store,
+                      AlertEngine(config.alert_rules, store), read_only=config.read_only)
+    return make_app(config, monitor, poll=poll)
+
+
+def _demo_config(demo: DemoWorkspace, service: DemoService | None = None) -> Config:
+    return demo_config(demo, service.base_url if service else None,
+                       Config(filesystem_min_age_seconds=300))
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool],
+                     timeout: float = 10.0) -> None:
+    """Let the app run until `condition` holds (workers finish in their own time)."""
+    steps = int(timeout / 0.05)
+    for _ in range(steps):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def _text(app: LuciqApp, selector: str) -> str:
+    """The plain text a Static shows, whatever renderable it holds."""
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(app.screen.query_one(selector, Static).content)
+    return console.export_text()
+
+
+def _cells(table: DataTable[object]) -> str:
+    return "\n".join(" ".join(str(cell) for cell in table.get_row_at(row))
+                     for row in range(table.row_count))
+
+
+async def test_panes_fill_with_live_data_and_switch(demo: DemoWorkspace,
+                                                    demo_service: DemoService) -> None:
+    app = _app(_demo_config(demo, demo_service))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: "firing" in _text(app, "#status-bar")
+                         and "load" in _text(app, "#status-bar"))
+        assert "CPU" in _text(app, "#res-summary")
+        assert app.query_one("#res-processes", DataTable).row_count > 0
+        for key, pane in [("2", "databases"), ("3", "alerts"), ("4", "actions"),
+                          ("5", "endpoints"), ("1", "resources")]:
+            await pilot.press(key)
+            assert app.query_one(TabbedContent).active == pane
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "journal_mode" in _text(app, "#db-info"))
+        assert "secure_ab_testing" in _cells(app.query_one("#db-list", DataTable))
+        assert "SCAN user_assignments" in _text(app, "#db-info")
+        await pilot.press("5")
+        table = app.query_one("#endpoints-table", DataTable)
+        await wait_until(pilot, lambda: "up 200" in _cells(table))
+        assert "health" in _cells(table) and "results" in _cells(table)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: "9 files" in _text(app, "#fs-summary"))
+
+
+async def test_enable_wal_preview_confirm_result_and_log(demo: DemoWorkspace) -> None:
+    app = _app(_demo_config(demo))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "journal_mode" in _text(app, "#db-info"))
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "PRAGMA journal_mode=WAL;" in _text(app, "#confirm-sql")
+        await pilot.press("y")
+        log = app.query_one("#actions-log", DataTable)
+        await wait_until(pilot, lambda: "journal_mode delete → wal" in _cells(log))
+        assert "Enable WAL" in _cells(log)
+        assert "journal_mode delete → wal" in _text(app, "#action-status")
+    conn = sqlite3.connect(demo.database)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    history = MonitoringStore(demo.store).action_log()
+    assert history[0].action == "Enable WAL" and history[0].ok
+
+
+async def test_cancelled_confirm_changes_nothing(demo: DemoWorkspace) -> None:
+    before = digest(demo.database)
+    app = _app(_demo_config(demo))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "journal_mode" in _text(app, "#db-info"))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "ANALYZE;" in _text(app, "#confirm-sql")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.2)
+        assert app.running is None
+    assert digest(demo.database) == before
+    assert MonitoringStore(demo.store).action_log() == []
+
+
+async def test_clean_caches_from_the_actions_pane(demo: DemoWorkspace) -> None:
+    app = _app(_demo_config(demo))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("4")
+        await wait_until(pilot, lambda: "9 files" in _text(app, "#fs-summary"))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "__pycache__" in _text(app, "#confirm-sql")
+        await pilot.press("y")
+        log = app.query_one("#actions-log", DataTable)
+        await wait_until(pilot, lambda: "Clean caches" in _cells(log))
+        assert "freed" in _cells(log)
+    assert not list(demo.root.rglob("__pycache__"))
+    assert (demo.root / "shop" / "models.py").exists()
+    assert (demo.root / "shop" / "notes.pyc.txt").exists()
+
+
+async def test_read_only_hides_and_refuses_actions(demo: DemoWorkspace) -> None:
+    before = digest(demo.database)
+    config = replace(_demo_config(demo), read_only=True)
+    app = _app(config)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: "READ-ONLY" in _text(app, "#status-bar"))
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "journal_mode" in _text(app, "#db-info"))
+        await pilot.press("w")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+        app.request_action("database.enable_wal", "secure_ab_testing")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("4")
+        assert "read-only" in _cells(app.query_one("#actions-list", DataTable))
+    assert digest(demo.database) == before
+
+
+async def test_alerts_pane_reads_history_from_the_store(tmp_path: Path) -> None:
+    store_path = tmp_path / "monitoring.db"
+    store = MonitoringStore(store_path)
+    store.record_alert(timestamp=1_700_000_000, rule="memory high", metric="memory.percent",
+                       severity="warning", state="firing", value=83.0, threshold=80.0,
+                       message="memory.percent is 83.0 (above 80)")
+    store.close()
+    app = _app(Config(store=store_path), poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        table = app.query_one("#alerts-history", DataTable)
+        await wait_until(pilot, lambda: "memory high" in _cells(table))
+        assert "memory.percent is 83.0" in _cells(table)
+
+
+async def test_bad_database_is_a_message_and_the_app_keeps_running(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.db"
+    bad.write_text("not a database\n")
+    before = digest(bad)
+    config = Config(store=tmp_path / "monitoring.db",
+                    databases=(DatabaseConfig("notes", bad),))
+    app = _app(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "not a SQLite database" in _text(app, "#db-info"))
+        assert "ERROR" in _cells(app.query_one("#db-list", DataTable))
+        await pilot.press("w")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("1")
+        assert app.query_one(TabbedContent).active == "resources"
+    assert digest(bad) == before
+
+
+async def test_help_lists_the_keys(tmp_path: Path) -> None:
+    app = _app(Config(store=tmp_path / "monitoring.db"), poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "Enable WAL" in str(app.screen.query_one(Static).content)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]

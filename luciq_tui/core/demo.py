@@ -205,6 +205,7 @@ def ensure_workspace(folder: Path, rows: int = DEFAULT_ROWS,
                      progress: Progress | None = None) -> DemoWorkspace:
     """Build the demo workspace in `folder` unless it is already there; reuse it if it is."""
     folder.mkdir(parents=True, exist_ok=True)
+    folder = folder.resolve()
     database = folder / DB_NAME
     workload = folder / WORKLOAD_NAME
     marker = folder / ".rows"

@@ -171,7 +171,7 @@ def scan_root(
                 items.append(CleanItem(entry.path, "file", info.st_size, 1, info.st_dev,
                                        info.st_ino))
     items.sort(key=lambda item: item.path)
-    return RootScan(str(root), tuple(items), tuple(errors), skipped, complete,
+    return RootScan(real_root, tuple(items), tuple(errors), skipped, complete,
                     time.perf_counter() - started)
 
 

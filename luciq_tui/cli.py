@@ -6,6 +6,7 @@ Exit status: 0 ok, 1 findings or a failed action, 2 bad input (one plain line on
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,14 +14,19 @@ from pathlib import Path
 
 from luciq_tui.core.alerts import AlertEngine
 from luciq_tui.core.config import (
+    MAX_BURST_CONCURRENCY,
+    MAX_BURST_COUNT,
+    MAX_BURST_SECONDS,
     Config,
     ConfigError,
+    EndpointConfig,
     default_config_path,
     load_config,
     write_default_config,
 )
 from luciq_tui.core.monitor import Monitor, build_optimizers
 from luciq_tui.core.store import MonitoringStore
+from luciq_tui.format import millis
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -83,6 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
                       help="assignments to generate; events are 3×N (default 1000000)")
     demo.add_argument("--build-only", action="store_true",
                       help="build (or check) the workspace and exit")
+
+    clean = commands.add_parser("clean", parents=[common],
+                                help="find (and with --apply delete) caches under ROOTs")
+    clean.add_argument("roots", nargs="+", type=Path, metavar="ROOT")
+    clean.add_argument("--apply", action="store_true", help="delete what the dry run lists")
+    clean.add_argument("--yes", action="store_true", help="do not ask before deleting")
+    clean.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    clean.add_argument("--min-age", type=float, metavar="SECONDS",
+                       help="leave files changed more recently alone (default: config, 300)")
+
+    probe = commands.add_parser("probe", parents=[common],
+                                help="send a bounded burst to each URL and report latency")
+    probe.add_argument("urls", nargs="+", metavar="URL")
+    probe.add_argument("--count", type=int, default=10, metavar="N",
+                       help=f"requests per URL (default 10, at most {MAX_BURST_COUNT})")
+    probe.add_argument("--concurrency", type=int, default=2, metavar="C",
+                       help=f"requests at a time (default 2, at most {MAX_BURST_CONCURRENCY})")
+    probe.add_argument("--timeout", type=_positive_float, default=5.0, metavar="SECONDS",
+                       help="per-request timeout (default 5)")
+    probe.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     config = commands.add_parser("config", help="manage the config file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
@@ -162,6 +188,103 @@ def run_demo(args: argparse.Namespace) -> int:
         service.stop()
 
 
+def _confirm(question: str, assume_yes: bool) -> bool:
+    """Ask on the terminal; without one, only --yes may stand in for the operator."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise BadInput("--apply needs --yes when there is no terminal to confirm on")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    from luciq_tui.core.filesystem import FilesystemOptimizer
+    from luciq_tui.core.optimizer import ActionSpec
+
+    config = _load(args)
+    for root in args.roots:
+        if not root.is_dir():
+            raise BadInput(f"{root}: not a folder")
+    min_age = config.filesystem_min_age_seconds if args.min_age is None else args.min_age
+    optimizer = FilesystemOptimizer(args.roots, min_age_seconds=min_age)
+    spec: ActionSpec = optimizer.actions(None)[0]
+    scans = optimizer.scan()
+    preview = optimizer.preview_scans(spec, scans)
+    report: dict[str, object] = {"applied": False}
+    if args.json:
+        report["roots"] = [
+            {"root": scan.root, "bytes": scan.bytes, "files": scan.files,
+             "complete": scan.complete, "skipped_recent": scan.skipped_recent,
+             "errors": list(scan.errors),
+             "items": [{"path": i.path, "kind": i.kind, "bytes": i.bytes, "files": i.files}
+                       for i in scan.items]}
+            for scan in scans
+        ]
+    else:
+        for line in preview.details:
+            print(line)
+        for warning in preview.warnings:
+            print(f"! {warning}", file=sys.stderr)
+        print(preview.summary + ("" if args.apply else " (dry run: nothing deleted)"))
+    if not args.apply or not preview.payload:
+        if args.json:
+            print(json.dumps(report))
+        return EXIT_OK
+    if config.read_only:
+        raise BadInput("read-only mode: --apply is refused")
+    if not _confirm(preview.summary + "?", args.yes):
+        print("nothing deleted", file=sys.stderr)
+        return EXIT_FINDINGS
+    store = _open_store(config)
+    engine = AlertEngine(config.alert_rules, None)
+    monitor = Monitor([optimizer], store, engine)
+    try:
+        result = monitor.run(preview)
+    finally:
+        monitor.close()
+    if args.json:
+        report.update(applied=True, ok=result.ok, summary=result.summary,
+                      result=dict(result.after), refused=result.output.splitlines())
+        print(json.dumps(report))
+    else:
+        print(result.summary)
+        if result.output:
+            print(result.output, file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    import httpx
+
+    from luciq_tui.core.api import BurstLimits, burst
+
+    if not 1 <= args.count <= MAX_BURST_COUNT:
+        raise BadInput(f"--count must be from 1 to {MAX_BURST_COUNT}, got {args.count}")
+    if not 1 <= args.concurrency <= MAX_BURST_CONCURRENCY:
+        raise BadInput(f"--concurrency must be from 1 to {MAX_BURST_CONCURRENCY}, "
+                       f"got {args.concurrency}")
+    for url in args.urls:
+        if not url.startswith(("http://", "https://")):
+            raise BadInput(f"{url}: not an http:// or https:// URL")
+    limits = BurstLimits(args.count, args.concurrency, MAX_BURST_SECONDS)
+    with httpx.Client(follow_redirects=False, trust_env=False) as client:
+        results = [burst(client, EndpointConfig(url, url, timeout=args.timeout), limits)
+                   for url in args.urls]
+    if args.json:
+        print(json.dumps({"results": [result.to_json() for result in results]}))
+    else:
+        print(f"{'URL':<40} {'sent':>4} {'ok':>4} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}")
+        for result in results:
+            cells = [result.percentile(f) for f in (0.5, 0.95, 0.99)]
+            cells.append(max(result.latencies_ms, default=None))
+            print(f"{result.url[:40]:<40} {result.sent:>4} {result.ok:>4} "
+                  + " ".join(f"{millis(v):>9}" for v in cells))
+            for error in sorted(set(result.errors)):
+                print(f"  {error}", file=sys.stderr)
+    return EXIT_OK if all(r.sent and r.ok == r.sent for r in results) else EXIT_FINDINGS
+
+
 def run_config(args: argparse.Namespace) -> int:
     if args.config_command == "init":
         path = args.path or default_config_path()
@@ -189,6 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "config":
             return run_config(args)
+        if args.command == "clean":
+            return run_clean(args)
+        if args.command == "probe":
+            return run_probe(args)
         return run_dashboard(_load(args))
     except BadInput as error:
         print(f"luciq: {error}", file=sys.stderr)

@@ -1,27 +1,55 @@
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from luciq_tui.core.api import ApiOptimizer, percentile
+from luciq_tui.core.api import ApiOptimizer, BurstLimits, burst, compare, percentile
 from luciq_tui.core.config import EndpointConfig
-from luciq_tui.core.optimizer import run_action
+from luciq_tui.core.optimizer import ActionRefused, run_action
+from luciq_tui.core.store import MonitoringStore
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """Known answers: /slow and /delay/MS wait, /fail is 503, /redirect is 302,
+    /every-fourth-fails fails each fourth request. Counts what it serves."""
+
     seen_headers: list[str] = []
+    in_flight = 0
+    most_in_flight = 0
+    count = 0
+    lock = threading.Lock()
 
     def do_GET(self) -> None:
+        with _Handler.lock:
+            _Handler.in_flight += 1
+            _Handler.count += 1
+            _Handler.most_in_flight = max(_Handler.most_in_flight, _Handler.in_flight)
+            nth = _Handler.count
+        try:
+            self._answer(nth)
+        finally:
+            with _Handler.lock:
+                _Handler.in_flight -= 1
+
+    def _answer(self, nth: int) -> None:
         _Handler.seen_headers.append(self.headers.get("X-Token", ""))
-        if self.path == "/slow":
+        path = self.path
+        if path == "/slow":
             time.sleep(0.05)
-        status = {"/fail": 503, "/redirect": 302}.get(self.path, 200)
+        if path.startswith("/delay/"):
+            time.sleep(int(path.rsplit("/", 1)[1]) / 1000)
+        if path == "/every-fourth-fails" and nth % 4 == 0:
+            path = "/fail"
+        status = {"/fail": 503, "/redirect": 302}.get(path, 200)
         self.send_response(status)
         if status == 302:
             self.send_header("Location", "http://example.invalid/")
@@ -35,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
+    _Handler.in_flight = _Handler.most_in_flight = _Handler.count = 0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -97,8 +126,79 @@ def test_probe_now_action(server: str) -> None:
 
 
 def test_timeout_is_down_with_the_reason(server: str) -> None:
-    optimizer = ApiOptimizer([EndpointConfig("slow", f"{server}/slow", timeout=0.05)])
+    optimizer = ApiOptimizer([EndpointConfig("slow", f"{server}/delay/500", timeout=0.05)])
     last = optimizer.observe().endpoints[0].last
     assert last is not None and not last.ok and last.error is not None
     assert "timed out" in last.error
     optimizer.close()
+
+
+def test_burst_honours_count_and_concurrency(server: str) -> None:
+    endpoint = EndpointConfig("d", f"{server}/delay/30")
+    with httpx.Client() as client:
+        result = burst(client, endpoint, BurstLimits(count=12, concurrency=3, max_seconds=30))
+    assert result.sent == 12 and result.ok == 12 and not result.stopped_early
+    assert _Handler.most_in_flight <= 3
+    assert _Handler.most_in_flight >= 2  # it did run requests side by side
+    assert all(latency >= 30 for latency in result.latencies_ms)
+    p50 = result.percentile(0.5)
+    assert p50 is not None and 30 <= p50 < 1000
+
+
+def test_burst_stops_at_its_time_cap(server: str) -> None:
+    endpoint = EndpointConfig("d", f"{server}/delay/100")
+    with httpx.Client() as client:
+        result = burst(client, endpoint, BurstLimits(count=500, concurrency=1, max_seconds=0.35))
+    assert result.stopped_early and 1 <= result.sent < 10
+    assert _Handler.count == result.sent  # nothing was sent that was not counted
+
+
+def test_burst_error_rate(server: str) -> None:
+    endpoint = EndpointConfig("f", f"{server}/every-fourth-fails")
+    with httpx.Client() as client:
+        result = burst(client, endpoint, BurstLimits(count=8, concurrency=1, max_seconds=30))
+    assert result.sent == 8 and result.ok == 6 and result.error_rate == 0.25
+    assert set(result.errors) == {"status 503, expected 200"}
+
+
+def test_baseline_saved_in_the_store_and_compared(server: str, tmp_path: Path) -> None:
+    store = MonitoringStore(tmp_path / "monitoring.db")
+    endpoints = [EndpointConfig("d", f"{server}/delay/20")]
+    optimizer = ApiOptimizer(endpoints, store=store, limits=BurstLimits(6, 2, 30))
+    with pytest.raises(ActionRefused, match="fewer than 5"):
+        optimizer.save_baseline("d")
+    spec = next(s for s in optimizer.actions(None) if s.name == "burst")
+    first = run_action(optimizer, optimizer.preview(spec), read_only=False)
+    assert first.ok and "baseline" not in first.summary
+    baseline = optimizer.save_baseline("d")
+    assert baseline.samples == 6 and baseline.p50_ms is not None
+    optimizer.close()
+    # A new optimizer (a restart) finds the baseline in the store and compares with it.
+    again = ApiOptimizer(endpoints, store=store, limits=BurstLimits(6, 2, 30))
+    assert again.status().endpoints[0].baseline == baseline
+    second = run_action(again, again.preview(spec), read_only=False)
+    assert "baseline p50" in second.summary and "%" in second.summary
+    assert again.status().endpoints[0].last_burst is not None
+    again.close()
+    store.close()
+
+
+def test_compare() -> None:
+    assert compare(150.0, 100.0) == "+50%"
+    assert compare(50.0, 100.0) == "-50%"
+    assert compare(None, 100.0) == "" and compare(1.0, None) == ""
+
+
+def test_probe_cli_json(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from luciq_tui.cli import main
+
+    code = main(["probe", f"{server}/delay/10", f"{server}/fail", "--count", "4",
+                 "--concurrency", "2", "--json"])
+    assert code == 1  # one URL failed
+    report = json.loads(capsys.readouterr().out)
+    ok, failing = report["results"]
+    assert ok["sent"] == 4 and ok["ok"] == 4 and ok["p50_ms"] >= 10 and ok["error_rate"] == 0
+    assert failing["ok"] == 0 and failing["errors"] == ["status 503, expected 200"]
+    assert main(["probe", f"{server}/ok", "--count", "2"]) == 0
+    assert main(["probe", f"{server}/ok", "--count", "5000"]) == 2
+    assert main(["probe", "ftp://example.invalid/"]) == 2

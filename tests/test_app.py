@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 
 from conftest import digest
 from luciq_tui.core.alerts import AlertEngine
-from luciq_tui.core.config import Config, DatabaseConfig
+from luciq_tui.core.config import Config, DatabaseConfig, EndpointConfig
 from luciq_tui.core.demo import DemoService, DemoWorkspace, demo_config
 from luciq_tui.core.monitor import Monitor, build_optimizers
 from luciq_tui.core.store import MonitoringStore
@@ -196,3 +196,48 @@ async def test_help_lists_the_keys(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
+
+
+async def test_endpoints_burst_baseline_and_down(demo: DemoWorkspace,
+                                                 demo_service: DemoService) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    silent = socket.socket()  # accepts connections (backlog) but never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    config = _demo_config(demo, demo_service)
+    config = replace(config, burst_count=6, burst_concurrency=2, endpoints=(
+        *config.endpoints,
+        EndpointConfig("gone", f"http://127.0.0.1:{closed_port}/", timeout=0.5),
+        EndpointConfig("silent", f"http://127.0.0.1:{silent.getsockname()[1]}/", timeout=0.3),
+    ))
+    app = _app(config)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("5")
+        table = app.query_one("#endpoints-table", DataTable)
+        await wait_until(pilot, lambda: "DOWN" in _cells(table) and "up 200" in _cells(table))
+        # A refused and a timed-out endpoint are down, each with its reason.
+        table.move_cursor(row=2)
+        await wait_until(pilot, lambda: "connection refused" in _text(app, "#endpoint-detail"))
+        table.move_cursor(row=3)
+        await wait_until(pilot, lambda: "timed out" in _text(app, "#endpoint-detail"))
+        # The UI answers while probes run: switching panes works at once.
+        await pilot.press("1")
+        assert app.query_one(TabbedContent).active == "resources"
+        await pilot.press("5")
+        table.move_cursor(row=0)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "at most 6 requests, 2 concurrent" in _text(app, "#confirm-sql")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "Analyze: 6/6 ok" in _text(app, "#endpoint-detail"))
+        assert "No baseline yet" in _text(app, "#endpoint-detail")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "Baseline (6 requests)" in _text(app,
+                                                                        "#endpoint-detail"))
+    silent.close()
+    saved = MonitoringStore(demo.store).baselines()
+    assert saved["health"].samples == 6

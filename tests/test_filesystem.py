@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -10,6 +11,7 @@ import pytest
 
 from luciq_tui.core.filesystem import FilesystemOptimizer, scan_root
 from luciq_tui.core.optimizer import run_action
+from luciq_tui.core.store import MonitoringStore
 
 OLD = time.time() - 3600
 
@@ -133,3 +135,77 @@ def test_no_roots_means_no_clean() -> None:
     optimizer = FilesystemOptimizer([])
     spec = optimizer.actions(None)[0]
     assert not spec.available and "roots" in spec.reason
+
+
+def test_temp_dirs_offer_old_files_only(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    week_old = time.time() - 8 * 86400
+    for name in ("old.log", "sub/old.bin"):
+        _file(temp / name, 100)
+        os.utime(temp / name, (week_old, week_old))
+    _file(temp / "recent.log", 100)  # an hour old: younger than 7 days
+    optimizer = FilesystemOptimizer([], min_age_seconds=300, temp_dirs=[temp],
+                                    temp_max_age_days=7)
+    scan = optimizer.observe().roots[0]
+    assert _names([item.path for item in scan.items], temp) == {"old.log", "sub/old.bin"}
+    result = run_action(optimizer, optimizer.preview(optimizer.actions(None)[0]),
+                        read_only=False)
+    assert result.ok and result.after == {"deleted": 2, "freed_bytes": 200}
+    assert (temp / "recent.log").exists()
+
+
+def test_read_only_files_go_and_failures_are_reported(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tree / "pkg" / "old.pyc").chmod(0o444)  # unlinking needs the folder writable, not the file
+    optimizer = FilesystemOptimizer([tree], min_age_seconds=300)
+    preview = optimizer.preview(optimizer.actions(None)[0])
+    real_unlink = os.unlink
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if os.fspath(path).endswith("old.pyo"):
+            raise PermissionError(13, "Operation not permitted")
+        real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    result = run_action(optimizer, preview, read_only=False)
+    assert not result.ok and "1 refused" in result.summary
+    assert "old.pyo: Operation not permitted" in result.output
+    assert not (tree / "pkg" / "old.pyc").exists()
+    assert (tree / "pkg" / "old.pyo").exists()
+
+
+def test_scan_reports_progress_and_respects_its_budget(tree: Path) -> None:
+    seen: list[int] = []
+    scan_root(tree, progress=lambda entries, folder: seen.append(entries))
+    assert seen and seen == sorted(seen)
+    stopped = scan_root(tree, budget_s=0.0)
+    assert not stopped.complete and "budget" in stopped.errors[-1]
+
+
+def test_mount_space_is_reported_beside_the_scan(tree: Path) -> None:
+    snapshot = FilesystemOptimizer([tree], min_age_seconds=300).observe()
+    assert len(snapshot.mounts) == 1
+    mount = snapshot.mounts[0]
+    assert mount.total > 0 and 0 <= mount.percent <= 100
+    assert str(tree).startswith(mount.mountpoint)
+
+
+def test_clean_cli_dry_run_then_apply(tree: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from luciq_tui.cli import main
+
+    config = tmp_path / "luciq.toml"
+    config.write_text(f'store = "{tmp_path / "monitoring.db"}"\n')
+    assert main(["clean", str(tree), "--json", "--config", str(config)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["applied"] is False and report["roots"][0]["files"] == 7
+    assert (tree / "pkg" / "__pycache__").exists()  # a dry run deletes nothing
+    code = main(["clean", str(tree), "--apply", "--yes", "--json", "--config", str(config)])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["applied"] and report["result"] == {"deleted": 6, "freed_bytes": 3700}
+    assert not (tree / "pkg" / "__pycache__").exists()
+    log = MonitoringStore(tmp_path / "monitoring.db").action_log()
+    assert log[0].action == "Clean caches" and log[0].ok
+    assert main(["clean", str(tmp_path / "nope")]) == 2

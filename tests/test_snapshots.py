@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 
 from luciq_tui.core.alerts import AlertEngine
-from luciq_tui.core.api import ApiSnapshot, EndpointStatus, ProbeResult
+from luciq_tui.core.api import ApiSnapshot, BurstResult, EndpointStatus, ProbeResult
 from luciq_tui.core.config import Config
 from luciq_tui.core.database import (
     DatabaseInfo,
@@ -20,10 +20,10 @@ from luciq_tui.core.database import (
     QueryPlan,
     TableInfo,
 )
-from luciq_tui.core.filesystem import CleanItem, FilesystemSnapshot, RootScan
+from luciq_tui.core.filesystem import CleanItem, FilesystemSnapshot, MountSpace, RootScan
 from luciq_tui.core.monitor import Monitor, build_optimizers
 from luciq_tui.core.resources import MountUsage, ProcessRow, ResourcesSnapshot
-from luciq_tui.core.store import MonitoringStore
+from luciq_tui.core.store import Baseline, MonitoringStore
 from luciq_tui.ui.app import make_app
 
 GIB = 2**30
@@ -81,7 +81,10 @@ DATABASES = DatabaseSnapshot((
 ENDPOINTS = ApiSnapshot((
     EndpointStatus("health", "http://127.0.0.1:8080/health", "GET",
                    ProbeResult("health", WHEN, 200, 1.8, True, None), 1.7, 2.4, 3.1, 0.0, 60,
-                   tuple(1.5 + (i % 5) * 0.2 for i in range(60))),
+                   tuple(1.5 + (i % 5) * 0.2 for i in range(60)),
+                   Baseline("health", WHEN - 86400, 20, 1.5, 2.0, 2.2, 0.0),
+                   BurstResult("health", "http://127.0.0.1:8080/health", WHEN, 20, 20,
+                               tuple(1.0 + i * 0.1 for i in range(20)), (), 0.2, 2, False)),
     EndpointStatus("results", "http://127.0.0.1:8080/api/results/7", "GET",
                    ProbeResult("results", WHEN, 200, 141.0, True, None), 138.0, 190.0, 240.0,
                    0.0, 60, _wave(140, 40)),
@@ -95,7 +98,7 @@ FILESYSTEM = FilesystemSnapshot((
         CleanItem("/srv/app/shop/__pycache__", "dir", 84_000, 2, 1, 1),
         CleanItem("/srv/app/.mypy_cache", "dir", 150_000, 1, 1, 2),
     ), (), 1, True, 0.01),
-), WHEN)
+), WHEN, (MountSpace("/srv", 500 * GIB, 460 * GIB, 40 * GIB),))
 
 
 def _app(tmp_path: Path) -> Any:

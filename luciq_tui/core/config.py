@@ -58,9 +58,14 @@ class Config:
     endpoints: tuple[EndpointConfig, ...] = ()
     filesystem_roots: tuple[Path, ...] = ()
     filesystem_min_age_seconds: float = 300.0
+    filesystem_temp_dirs: tuple[Path, ...] = ()
+    filesystem_temp_max_age_days: float = 7.0
     relief_command: tuple[str, ...] = ()
     relief_timeout: float = 30.0
     probe_interval: float = 5.0
+    burst_count: int = 20
+    burst_concurrency: int = 2
+    burst_max_seconds: float = 10.0
     database_interval: float = 10.0
     filesystem_interval: float = 60.0
     alert_rules: tuple[AlertRuleConfig, ...] = ()
@@ -78,6 +83,10 @@ def default_config_path() -> Path:
 
 
 SEVERITIES = ("info", "warning", "critical")
+# Hard caps on an "analyze now" burst, whatever the config says: a probe is not a load test.
+MAX_BURST_COUNT = 1000
+MAX_BURST_CONCURRENCY = 16
+MAX_BURST_SECONDS = 60.0
 
 DEFAULT_CONFIG_TEXT = """\
 # Luciq configuration. Every key is optional; the values shown are the defaults.
@@ -117,6 +126,16 @@ filesystem_interval = 60.0
 roots = []
 # Files changed more recently than this many seconds are never touched.
 min_age_seconds = 300
+# Temp folders where any file not modified for temp_max_age_days may be cleaned too.
+temp_dirs = []
+temp_max_age_days = 7
+
+[api]
+# "Analyze now" sends at most this many requests, this many at a time, for at most this
+# long (caps: 1000 requests, 16 at a time, 60 s).
+burst_count = 20
+burst_concurrency = 2
+burst_max_seconds = 10.0
 
 [resources]
 # A command the operator trusts to relieve memory pressure, as an argv list (never a shell).
@@ -179,7 +198,7 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     """Turn parsed TOML into a `Config`, naming the first key that is wrong."""
     top = {
         "refresh", "read_only", "store", "databases", "endpoints", "filesystem",
-        "resources", "alerts", "database_interval", "probe_interval", "filesystem_interval",
+        "resources", "alerts", "api", "database_interval", "probe_interval", "filesystem_interval",
     }
     _check_keys(data, top, "")
     kwargs: dict[str, Any] = {}
@@ -241,15 +260,40 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     kwargs["endpoints"] = tuple(endpoints)
 
     filesystem = _expect(data.get("filesystem", {}), dict, "filesystem", "a table")
-    _check_keys(filesystem, {"roots", "min_age_seconds"}, "filesystem.")
+    _check_keys(filesystem, {"roots", "min_age_seconds", "temp_dirs", "temp_max_age_days"},
+                "filesystem.")
     roots = _expect(filesystem.get("roots", []), list, "filesystem.roots", "a list of paths")
     kwargs["filesystem_roots"] = tuple(
         _path(root, f"filesystem.roots[{i}]", base) for i, root in enumerate(roots)
     )
+    temp_dirs = _expect(filesystem.get("temp_dirs", []), list, "filesystem.temp_dirs",
+                        "a list of paths")
+    kwargs["filesystem_temp_dirs"] = tuple(
+        _path(folder, f"filesystem.temp_dirs[{i}]", base) for i, folder in enumerate(temp_dirs)
+    )
+    if "temp_max_age_days" in filesystem:
+        kwargs["filesystem_temp_max_age_days"] = _number(
+            filesystem["temp_max_age_days"], "filesystem.temp_max_age_days", 0
+        )
     if "min_age_seconds" in filesystem:
         kwargs["filesystem_min_age_seconds"] = _number(
             filesystem["min_age_seconds"], "filesystem.min_age_seconds", 0
         )
+
+    api = _expect(data.get("api", {}), dict, "api", "a table")
+    _check_keys(api, {"burst_count", "burst_concurrency", "burst_max_seconds"}, "api.")
+    for key, low, high in (("burst_count", 1, MAX_BURST_COUNT),
+                           ("burst_concurrency", 1, MAX_BURST_CONCURRENCY)):
+        if key in api:
+            value = _expect(api[key], int, f"api.{key}", "a whole number")
+            if not low <= value <= high:
+                raise ConfigError(f"api.{key}: must be from {low} to {high}, got {value}")
+            kwargs[key] = value
+    if "burst_max_seconds" in api:
+        seconds = _number(api["burst_max_seconds"], "api.burst_max_seconds", 0.1)
+        if seconds > MAX_BURST_SECONDS:
+            raise ConfigError(f"api.burst_max_seconds: at most {MAX_BURST_SECONDS}, got {seconds}")
+        kwargs["burst_max_seconds"] = seconds
 
     resources = _expect(data.get("resources", {}), dict, "resources", "a table")
     _check_keys(resources, {"relief_command", "relief_timeout"}, "resources.")

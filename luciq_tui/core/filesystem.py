@@ -13,7 +13,7 @@ import shutil
 import stat
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,9 +70,24 @@ class RootScan:
 
 
 @dataclass(frozen=True)
+class MountSpace:
+    """Disk space on a filesystem that holds a configured root."""
+
+    mountpoint: str
+    total: int
+    used: int
+    free: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.used / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
 class FilesystemSnapshot:
     roots: tuple[RootScan, ...] = ()
     timestamp: float = 0.0
+    mounts: tuple[MountSpace, ...] = ()
 
     @property
     def bytes(self) -> int:
@@ -118,13 +133,20 @@ def scan_root(
     min_age_seconds: float = 300.0,
     budget_s: float = 10.0,
     now: float | None = None,
+    temp_max_age_s: float | None = None,
+    progress: Callable[[int, str], None] | None = None,
 ) -> RootScan:
-    """Find reclaimable caches under `root` within a time budget."""
+    """Find what may be reclaimed under `root` within a time budget.
+
+    Caches anywhere under the root; and, when `temp_max_age_s` is given (a temp
+    directory), every regular file not modified for that long.
+    """
     started = time.perf_counter()
     now = time.time() if now is None else now
     errors: list[str] = []
     items: list[CleanItem] = []
     skipped = 0
+    visited = 0
     try:
         real_root = os.path.realpath(root)
         root_info = os.lstat(real_root)
@@ -145,6 +167,9 @@ def scan_root(
         except OSError as error:
             errors.append(f"{folder}: {error.strerror or error}")
             continue
+        visited += len(entries)
+        if progress is not None:
+            progress(visited, folder)
         for entry in entries:
             try:
                 info = entry.stat(follow_symlinks=False)
@@ -152,6 +177,9 @@ def scan_root(
                 errors.append(f"{entry.path}: {error.strerror or error}")
                 continue
             if stat.S_ISLNK(info.st_mode):
+                continue  # never followed, never deleted
+            if not _inside(os.path.realpath(entry.path), real_root):
+                errors.append(f"{entry.path}: resolves outside {real_root}; left alone")
                 continue
             if stat.S_ISDIR(info.st_mode):
                 if entry.name in CACHE_DIRS:
@@ -164,15 +192,39 @@ def scan_root(
                                            info.st_ino))
                 else:
                     stack.append(entry.path)
-            elif stat.S_ISREG(info.st_mode) and entry.name.endswith(CACHE_SUFFIXES):
-                if now - info.st_mtime < min_age_seconds:
-                    skipped += 1
-                    continue
-                items.append(CleanItem(entry.path, "file", info.st_size, 1, info.st_dev,
-                                       info.st_ino))
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            is_cache = entry.name.endswith(CACHE_SUFFIXES)
+            is_old_temp = temp_max_age_s is not None and now - info.st_mtime >= temp_max_age_s
+            if not (is_cache or is_old_temp):
+                continue
+            if now - info.st_mtime < min_age_seconds:
+                skipped += 1
+                continue
+            items.append(CleanItem(entry.path, "file", info.st_size, 1, info.st_dev,
+                                   info.st_ino))
     items.sort(key=lambda item: item.path)
     return RootScan(real_root, tuple(items), tuple(errors), skipped, complete,
                     time.perf_counter() - started)
+
+
+def mounts_for(paths: Sequence[Path]) -> tuple[MountSpace, ...]:
+    """Space on each filesystem holding one of `paths` (each filesystem once)."""
+    seen: dict[int, MountSpace] = {}
+    for path in paths:
+        try:
+            device = os.stat(path).st_dev
+            if device in seen:
+                continue
+            usage = shutil.disk_usage(path)
+        except OSError:
+            continue
+        mount = os.path.realpath(path)
+        while not os.path.ismount(mount):
+            mount = os.path.dirname(mount)
+        seen[device] = MountSpace(mount, usage.total, usage.used, usage.free)
+    return tuple(seen.values())
 
 
 def _recheck(item: CleanItem, root: str) -> str | None:
@@ -205,39 +257,61 @@ class FilesystemOptimizer(Optimizer[FilesystemSnapshot]):
         min_age_seconds: float = 300.0,
         interval: float = 60.0,
         budget_s: float = 10.0,
+        temp_dirs: Sequence[Path] = (),
+        temp_max_age_days: float = 7.0,
     ) -> None:
         self.roots = tuple(roots)
+        self.temp_dirs = tuple(temp_dirs)
+        self.temp_max_age_s = temp_max_age_days * 86400
         self.min_age_seconds = min_age_seconds
         self.interval = interval
         self.budget_s = budget_s
+        self.on_progress: Callable[[int, str], None] | None = None
         self._latest = FilesystemSnapshot()
 
+    @property
+    def configured(self) -> bool:
+        return bool(self.roots or self.temp_dirs)
+
+    def scan(self) -> tuple[RootScan, ...]:
+        """Scan every root (caches) and temp directory (caches and old files)."""
+        scans = [scan_root(root, self.min_age_seconds, self.budget_s,
+                           progress=self.on_progress) for root in self.roots]
+        scans += [scan_root(folder, self.min_age_seconds, self.budget_s,
+                            temp_max_age_s=self.temp_max_age_s, progress=self.on_progress)
+                  for folder in self.temp_dirs]
+        return tuple(scans)
+
     def observe(self) -> FilesystemSnapshot:
-        scans = tuple(scan_root(root, self.min_age_seconds, self.budget_s) for root in self.roots)
-        self._latest = FilesystemSnapshot(scans, time.time())
+        scans = self.scan()
+        self._latest = FilesystemSnapshot(scans, time.time(),
+                                          mounts_for([Path(scan.root) for scan in scans]))
         return self._latest
 
     def metrics(self, snapshot: FilesystemSnapshot) -> dict[str, float]:
         return {"fs.reclaimable_bytes": float(snapshot.bytes)}
 
     def actions(self, snapshot: FilesystemSnapshot | None) -> tuple[ActionSpec, ...]:
-        configured = bool(self.roots)
+        configured = self.configured
         return (
             ActionSpec(
                 self.name, "clean", "Clean caches", "c", "",
                 "Delete Python, test and type-checker caches under the configured roots.",
                 available=configured,
-                reason="" if configured else "no filesystem.roots are configured",
+                reason="" if configured else "no filesystem.roots or temp_dirs are configured",
             ),
         )
 
     def preview(self, action: ActionSpec) -> Preview:
         if action.name != "clean":
             raise ActionRefused(f"unknown filesystem action {action.name!r}")
-        if not self.roots:
-            raise ActionRefused("no filesystem.roots are configured")
-        scans = [scan_root(root, self.min_age_seconds, self.budget_s) for root in self.roots]
-        items = [(os.path.realpath(scan.root), item) for scan in scans for item in scan.items]
+        if not self.configured:
+            raise ActionRefused("no filesystem.roots or temp_dirs are configured")
+        return self.preview_scans(action, self.scan())
+
+    def preview_scans(self, action: ActionSpec, scans: Sequence[RootScan]) -> Preview:
+        """The clean preview for scans already taken: it lists exactly what they found."""
+        items = [(scan.root, item) for scan in scans for item in scan.items]
         total = sum(item.bytes for _root, item in items)
         files = sum(item.files for _root, item in items)
         details = [f"{'dir ' if item.kind == 'dir' else 'file'} {item.bytes:>10,d} B  {item.path}"
@@ -261,7 +335,7 @@ class FilesystemOptimizer(Optimizer[FilesystemSnapshot]):
         freed = deleted = 0
         refused: list[str] = []
         items: list[tuple[str, CleanItem]] = list(preview.payload)
-        roots = {os.path.realpath(root) for root in self.roots}
+        roots = {os.path.realpath(root) for root in (*self.roots, *self.temp_dirs)}
         for index, (root, item) in enumerate(items):
             if cancel.is_set():
                 break

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from luciq_tui.core.alerts import AlertEngine, Transition
-from luciq_tui.core.api import ApiOptimizer
+from luciq_tui.core.api import ApiOptimizer, BurstLimits
 from luciq_tui.core.config import Config
 from luciq_tui.core.database import DatabaseOptimizer
 from luciq_tui.core.filesystem import FilesystemOptimizer
@@ -46,8 +46,12 @@ def build_optimizers(config: Config, store: MonitoringStore | None) -> list[Opti
         ResourcesOptimizer(config.refresh, config.relief_command, config.relief_timeout),
         DatabaseOptimizer(config.databases, config.database_interval),
         FilesystemOptimizer(config.filesystem_roots, config.filesystem_min_age_seconds,
-                            config.filesystem_interval),
-        ApiOptimizer(config.endpoints, config.probe_interval, store),
+                            config.filesystem_interval,
+                            temp_dirs=config.filesystem_temp_dirs,
+                            temp_max_age_days=config.filesystem_temp_max_age_days),
+        ApiOptimizer(config.endpoints, config.probe_interval, store,
+                     BurstLimits(config.burst_count, config.burst_concurrency,
+                                 config.burst_max_seconds)),
     ]
 
 

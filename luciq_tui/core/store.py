@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS probe_results (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS idx_probe_results_timestamp ON probe_results(timestamp);
+CREATE TABLE IF NOT EXISTS baselines (
+    endpoint TEXT PRIMARY KEY,
+    timestamp REAL NOT NULL,
+    samples INTEGER NOT NULL,
+    p50_ms REAL,
+    p95_ms REAL,
+    p99_ms REAL,
+    error_rate REAL NOT NULL
+);
 """
 
 
@@ -98,6 +107,19 @@ class ActionLogRecord:
     summary: str
     details: Mapping[str, Any]
     duration_s: float
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """An endpoint's saved latency distribution, to compare later measurements with."""
+
+    endpoint: str
+    timestamp: float
+    samples: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    error_rate: float
 
 
 class MonitoringStore:
@@ -222,6 +244,23 @@ class MonitoringStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def save_baseline(self, baseline: Baseline) -> None:
+        """Keep `baseline` as the endpoint's reference, replacing the previous one."""
+        with self._lock, _transaction(self._conn):
+            self._conn.execute(
+                "INSERT OR REPLACE INTO baselines(endpoint, timestamp, samples, p50_ms, p95_ms, "
+                "p99_ms, error_rate) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (baseline.endpoint, baseline.timestamp, baseline.samples, baseline.p50_ms,
+                 baseline.p95_ms, baseline.p99_ms, baseline.error_rate),
+            )
+
+    def baselines(self) -> dict[str, Baseline]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT endpoint, timestamp, samples, p50_ms, p95_ms, p99_ms, error_rate "
+                "FROM baselines").fetchall()
+        return {row[0]: Baseline(*row) for row in rows}
 
     def alert_history(self, limit: int = 200) -> list[AlertRecord]:
         with self._lock:

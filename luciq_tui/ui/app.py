@@ -7,6 +7,7 @@ and its next poll is scheduled only after the last one finished, so polls never 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -17,18 +18,28 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from luciq_tui.core.alerts import Transition
+from luciq_tui.core.api import ApiOptimizer
 from luciq_tui.core.config import Config
+from luciq_tui.core.filesystem import FilesystemOptimizer
 from luciq_tui.core.monitor import Monitor
 from luciq_tui.core.optimizer import ActionRefused, ActionSpec, Preview
 from luciq_tui.core.resources import ResourcesSnapshot
 from luciq_tui.core.store import StoreReader
-from luciq_tui.format import human_duration
+from luciq_tui.format import human_duration, millis
 from luciq_tui.paths import styles_dir
 from luciq_tui.ui.dialogs import ConfirmScreen, HelpScreen
-from luciq_tui.ui.messages import ActionFinished, ActionProgress, PollFinished, PreviewReady
+from luciq_tui.ui.messages import (
+    ActionFinished,
+    ActionProgress,
+    PollFinished,
+    PreviewReady,
+    ScanProgress,
+    SnapshotReady,
+)
 from luciq_tui.ui.panes.actions import ActionsPane
 from luciq_tui.ui.panes.alerts import AlertsPane
 from luciq_tui.ui.panes.base import Pane
@@ -78,6 +89,10 @@ class LuciqApp(App[None]):
         self._cancel = threading.Event()
         self._resources: ResourcesSnapshot | None = None
         self._errors: dict[str, str] = {}
+        self._poll_timers: dict[str, Timer] = {}
+        self._in_flight: set[str] = set()
+        self._poll_again: set[str] = set()
+        self._scan_reported = 0.0
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -92,6 +107,9 @@ class LuciqApp(App[None]):
         return self.query_one(f"#{pane_id}-pane", Pane)
 
     def on_mount(self) -> None:
+        filesystem = self.monitor.optimizers.get("filesystem")
+        if isinstance(filesystem, FilesystemOptimizer):
+            filesystem.on_progress = self._scan_progress
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=10)
         self._set_visible("resources")
@@ -110,8 +128,10 @@ class LuciqApp(App[None]):
             self.load_history()
 
     def _set_visible(self, active: str) -> None:
-        for pane_id, _title, _class in PANES:
-            self.pane(pane_id).set_visible_pane(pane_id == active)
+        # TabbedContent announces its first tab while it mounts, perhaps before every pane
+        # is there: tell the panes that exist; the rest start hidden.
+        for pane in self.query(Pane):
+            pane.set_visible_pane(pane.id == f"{active}-pane")
 
     def action_show_pane(self, pane_id: str) -> None:
         self.query_one(TabbedContent).active = pane_id
@@ -128,18 +148,31 @@ class LuciqApp(App[None]):
 
     # -- polling --------------------------------------------------------------------------
     def poll(self, name: str) -> None:
-        """Start one observation of `name` in its own worker group."""
+        """Observe `name` now in a worker of its own group; the next poll is scheduled when
+        this one finishes, so there is never more than one in flight per optimizer."""
+        if name in self._in_flight:
+            self._poll_again.add(name)
+            return
+        timer = self._poll_timers.pop(name, None)
+        if timer is not None:
+            timer.stop()
+        self._in_flight.add(name)
         self.run_worker(partial(self._poll_thread, name), thread=True, group=f"poll-{name}",
-                        exclusive=True, exit_on_error=False, name=f"poll {name}")
+                        exit_on_error=False, name=f"poll {name}")
 
     def _poll_thread(self, name: str) -> None:
         self.post_message(PollFinished(self.monitor.poll(name)))
 
     def on_poll_finished(self, message: PollFinished) -> None:
         result = message.result
-        optimizer = self.monitor.optimizers[result.optimizer]
-        if self.poll_enabled:
-            self.set_timer(optimizer.interval, partial(self.poll, result.optimizer))
+        name = result.optimizer
+        self._in_flight.discard(name)
+        if name in self._poll_again:
+            self._poll_again.discard(name)
+            self.poll(name)
+        elif self.poll_enabled:
+            interval = self.monitor.optimizers[name].interval
+            self._poll_timers[name] = self.set_timer(interval, partial(self.poll, name))
         if result.error:
             if self._errors.get(result.optimizer) != result.error:
                 self.notify(result.error, title="Observation failed", severity="error")
@@ -286,6 +319,38 @@ class LuciqApp(App[None]):
         self.load_history()
         if self.poll_enabled:
             self.poll(result.action.optimizer)
+
+    def save_baseline(self, endpoint: str) -> None:
+        """Save an endpoint's latest distribution as its baseline, in a worker."""
+        self.run_worker(partial(self._baseline_thread, endpoint), thread=True, group="baseline",
+                        exit_on_error=False, name=f"baseline {endpoint}")
+
+    def _baseline_thread(self, endpoint: str) -> None:
+        optimizer = self.monitor.optimizers["api"]
+        assert isinstance(optimizer, ApiOptimizer)
+        try:
+            baseline = optimizer.save_baseline(endpoint)
+        except ActionRefused as error:
+            self.notify(str(error), severity="warning")
+            return
+        self.notify(f"p50 {millis(baseline.p50_ms)}, p95 {millis(baseline.p95_ms)} over "
+                    f"{baseline.samples} requests", title=f"Baseline saved: {endpoint}")
+        self.post_message(SnapshotReady("api", optimizer.status()))
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.show_snapshot(message.optimizer, message.snapshot)
+
+    def _scan_progress(self, entries: int, folder: str) -> None:
+        """Called from the scanning thread: report at most five times a second."""
+        now = time.monotonic()
+        if now - self._scan_reported >= 0.2:
+            self._scan_reported = now
+            self.post_message(ScanProgress(entries, folder))
+
+    def on_scan_progress(self, message: ScanProgress) -> None:
+        pane = self.pane("actions")
+        assert isinstance(pane, ActionsPane)
+        pane.show_scan_progress(message.entries, message.folder)
 
     def action_cancel_action(self) -> None:
         if self.running is not None:

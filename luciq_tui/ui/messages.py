@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.message import Message
 
 from luciq_tui.core.monitor import PollResult
@@ -14,6 +16,27 @@ class PollFinished(Message):
     def __init__(self, result: PollResult) -> None:
         super().__init__()
         self.result = result
+
+
+class SnapshotReady(Message):
+    """A fresh snapshot outside the polling cycle (after a baseline was saved, say)."""
+
+    def __init__(self, optimizer: str, snapshot: Any) -> None:
+        super().__init__()
+        self.optimizer = optimizer
+        self.snapshot = snapshot
+
+
+class ScanProgress(Message):
+    """The filesystem scan has looked at `entries` entries so far."""
+
+    def __init__(self, entries: int, folder: str) -> None:
+        super().__init__()
+        self.entries = entries
+        self.folder = folder
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ScanProgress)
 
 
 class PreviewReady(Message):

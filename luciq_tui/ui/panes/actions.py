@@ -39,6 +39,7 @@ class ActionsPane(Pane[FilesystemSnapshot]):
 
     def compose(self) -> ComposeResult:
         yield Static("scanning for reclaimable caches…", id="fs-summary")
+        yield Static("", id="fs-scan")
         yield DataTable(id="actions-list", cursor_type="row")
         with Horizontal(id="action-running"):
             yield Static("No action running.", id="action-status")
@@ -74,7 +75,7 @@ class ActionsPane(Pane[FilesystemSnapshot]):
         text = Text()
         text.append("Reclaimable caches: ", style="bold")
         if not snapshot.roots:
-            text.append("no filesystem.roots configured", style="dim")
+            text.append("no filesystem.roots or temp_dirs configured", style="dim")
         for scan in snapshot.roots:
             text.append(f"{scan.root}: {scan.files:,} files, {human_bytes(scan.bytes)}")
             if scan.skipped_recent:
@@ -87,7 +88,19 @@ class ActionsPane(Pane[FilesystemSnapshot]):
                     f"{path.removeprefix(scan.root).lstrip('/') or '.'} {human_bytes(size)}"
                     for path, size in largest), style="dim")
             text.append("\n")
+        for mount in snapshot.mounts:
+            text.append(f"Disk {mount.mountpoint}: {human_bytes(mount.free)} free of "
+                        f"{human_bytes(mount.total)} ({mount.percent:.0f}% used)\n",
+                        style="bold red" if mount.percent >= 90 else "")
+        text.rstrip()
         self.query_one("#fs-summary", Static).update(text)
+        self.query_one("#fs-scan", Static).update(
+            Text(f"scanned in {sum(scan.duration_s for scan in snapshot.roots):.2f} s",
+                 style="dim") if snapshot.roots else "")
+
+    def show_scan_progress(self, entries: int, folder: str) -> None:
+        self.query_one("#fs-scan", Static).update(
+            Text(f"scanning: {entries:,} entries so far ({folder[-50:]})", style="dim"))
 
     def show_log(self, records: Sequence[ActionLogRecord]) -> None:
         table = self.query_one("#actions-log", DataTable)

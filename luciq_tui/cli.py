@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="per-request timeout (default 5)")
     probe.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
+    check = commands.add_parser(
+        "check", parents=[common],
+        help="sample once, evaluate every alert rule; exit 0 OK, 1 WARNING, 2 CRITICAL")
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    check.add_argument("--window", type=_positive_float, default=1.0, metavar="SECONDS",
+                       help="how long to measure rates such as CPU and disk IO (default 1)")
+
     config = commands.add_parser("config", help="manage the config file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
                                             required=True)
@@ -147,7 +154,8 @@ def run_dashboard(config: Config, warnings: Sequence[str] = ()) -> int:
 
     store = _open_store(config)
     engine = AlertEngine(config.alert_rules, store)
-    monitor = Monitor(build_optimizers(config, store), store, engine, read_only=config.read_only)
+    monitor = Monitor(build_optimizers(config, store), store, engine, read_only=config.read_only,
+                      auto_actions=config.auto_actions)
     notes = [*warnings] + ([store.warning] if store.warning else [])
     try:
         make_app(config, monitor, warnings=notes).run()
@@ -285,6 +293,61 @@ def run_probe(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.sent and r.ok == r.sent for r in results) else EXIT_FINDINGS
 
 
+CHECK_UNKNOWN = 3  # the monitoring convention for "could not check"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Evaluate every rule once, ignoring `for`: the Nagios-style exit status cron reads."""
+    import time
+
+    from luciq_tui.core.alerts import worst_severity
+
+    try:
+        config = _load(args)
+    except BadInput as error:
+        print(f"luciq: UNKNOWN - {error}", file=sys.stderr)
+        return CHECK_UNKNOWN
+    engine = AlertEngine(config.alert_rules, None, ignore_for=True)
+    optimizers = build_optimizers(config, None)
+    metrics: dict[str, float] = {}
+    errors: list[str] = []
+    try:
+        resources = optimizers[0]
+        resources.observe()  # the start of the rate window
+        time.sleep(args.window)
+        for optimizer in optimizers:
+            try:
+                metrics.update(optimizer.metrics(optimizer.observe()))
+            except Exception as error:  # one broken source must not hide the others
+                errors.append(f"{optimizer.name}: {error}")
+    finally:
+        for optimizer in optimizers:
+            optimizer.close()
+    engine.evaluate(metrics)
+    active = engine.active()
+    worst = worst_severity(active)
+    status = {"critical": "CRITICAL", "warning": "WARNING"}.get(worst or "", "OK")
+    code = {"CRITICAL": 2, "WARNING": 1}.get(status, EXIT_OK)
+    if args.json:
+        print(json.dumps({
+            "status": status.lower(), "exit": code,
+            "alerts": [{"rule": a.rule, "metric": a.metric, "severity": a.severity,
+                        "value": a.value, "threshold": a.threshold} for a in active],
+            "metrics": metrics, "errors": errors,
+        }))
+    else:
+        firing = [a for a in active if a.severity in ("warning", "critical")]
+        headline = (f"{len(firing)} rule(s) beyond threshold" if firing
+                    else f"{len(engine.rules)} rules, {len(metrics)} metrics, none beyond")
+        print(f"{status} - {headline}")
+        for alert in active:
+            print(f"{alert.severity.upper():<8} {alert.rule}: {alert.metric} = "
+                  f"{alert.value:g} (threshold {alert.threshold:g})")
+        for problem in errors:
+            print(f"error: {problem}", file=sys.stderr)
+    return code
+
+
 def run_config(args: argparse.Namespace) -> int:
     if args.config_command == "init":
         path = args.path or default_config_path()
@@ -312,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "config":
             return run_config(args)
+        if args.command == "check":
+            return run_check(args)
         if args.command == "clean":
             return run_clean(args)
         if args.command == "probe":

@@ -72,3 +72,51 @@ def test_below_rule() -> None:
     engine = AlertEngine([rule])
     assert [t.state for t in engine.evaluate({"api.x.up": 0.0}, now=1)] == ["firing"]
     assert [t.state for t in engine.evaluate({"api.x.up": 1.0}, now=2)] == ["resolved"]
+
+
+def test_default_rules_cover_the_usual_causes_and_use_known_metrics() -> None:
+    from luciq_tui.core.config import check_metric
+
+    names = {rule.name for rule in DEFAULT_RULES}
+    assert {"cpu sustained high", "disk nearly full", "swap in use", "endpoint down",
+            "slow workload query", "WAL not checkpointed", "integrity check failed"} <= names
+    for rule in DEFAULT_RULES:
+        check_metric(rule.metric, rule.name)
+
+
+def test_for_with_hysteresis_on_a_scripted_stream() -> None:
+    """CPU must stay above 90 for 30 s to fire, and fall to 75 to resolve."""
+    rule = AlertRuleConfig(metric="cpu.percent", threshold=90, clear=75, for_seconds=30,
+                           name="cpu")
+    clock = [0.0]
+    engine = AlertEngine([rule], clock=lambda: clock[0])
+    stream = [(0, 95), (10, 96), (20, 91), (29, 99), (30, 97), (40, 89), (50, 80), (60, 91),
+              (70, 74), (80, 95)]
+    states = []
+    for moment, value in stream:
+        clock[0] = float(moment)
+        states += [(moment, t.state) for t in engine.evaluate({"cpu.percent": float(value)})]
+    assert states == [(0, "pending"), (30, "firing"), (70, "resolved"), (80, "pending")]
+
+
+def test_ignore_for_fires_at_once() -> None:
+    rule = AlertRuleConfig(metric="cpu.percent", threshold=90, for_seconds=600, name="cpu")
+    engine = AlertEngine([rule], ignore_for=True)
+    assert [t.state for t in engine.evaluate({"cpu.percent": 95.0}, now=0)] == ["firing"]
+
+
+def test_open_alerts_survive_a_restart(tmp_path: Path) -> None:
+    store = MonitoringStore(tmp_path / "monitoring.db")
+    first = AlertEngine((), store)
+    first.evaluate({"memory.percent": 90.0}, now=1)  # warning and critical fire
+    first.evaluate({"memory.percent": 83.0}, now=2)  # critical resolves (clear 80)? no: 83>80
+    assert first.firing_count() == 2
+    second = AlertEngine((), store)  # a new process on the same store
+    assert {(a.rule, a.state) for a in second.active()} == {("memory high", "firing"),
+                                                            ("memory critical", "firing")}
+    assert all(a.id for a in second.active())
+    changes = second.evaluate({"memory.percent": 70.0}, now=3)
+    assert sorted(t.rule for t in changes if t.state == "resolved") == ["memory critical",
+                                                                      "memory high"]
+    assert AlertEngine((), store).active() == []
+    store.close()

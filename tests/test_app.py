@@ -241,3 +241,36 @@ async def test_endpoints_burst_baseline_and_down(demo: DemoWorkspace,
     silent.close()
     saved = MonitoringStore(demo.store).baselines()
     assert saved["health"].samples == 6
+
+
+async def test_alerts_filter_and_acknowledge(tmp_path: Path) -> None:
+    import time
+
+    store_path = tmp_path / "monitoring.db"
+    store = MonitoringStore(store_path)
+    now = time.time()
+    for offset, severity, rule in [(-7200, "critical", "disk full"),
+                                   (-60, "warning", "memory high"),
+                                   (-30, "info", "note")]:
+        store.record_alert(timestamp=now + offset, rule=rule, metric="m", severity=severity,
+                           state="firing", value=1.0, threshold=0.5, message=f"{rule} fired")
+    store.close()
+    app = _app(Config(store=store_path), poll=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("3")
+        table = app.query_one("#alerts-history", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3)
+        await pilot.press("f")  # warning and critical
+        await wait_until(pilot, lambda: table.row_count == 2 and "note" not in _cells(table))
+        await pilot.press("f")  # critical only
+        await wait_until(pilot, lambda: table.row_count == 1 and "disk full" in _cells(table))
+        await pilot.press("f", "t")  # all severities, last hour
+        await wait_until(pilot, lambda: table.row_count == 2 and "disk full" not in _cells(table))
+        assert "last hour" in _text(app, "#alerts-filter")
+        table.focus()
+        table.move_cursor(row=1)  # "memory high" (newest first: note, memory high)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: ":" in str(table.get_row_at(1)[5]))
+    acked = {r.rule: r.acknowledged_at for r in MonitoringStore(store_path).alert_history()}
+    assert acked["memory high"] is not None and acked["note"] is None
+    assert acked["disk full"] is None

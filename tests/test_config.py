@@ -51,12 +51,20 @@ roots = ["/srv/app"]
 min_age_seconds = 60
 [resources]
 relief_command = ["systemctl", "restart", "app"]
+[alerts]
+auto_actions = true
 [[alerts.rules]]
 metric = "cpu.percent"
 threshold = 90
 clear = 80
 for_seconds = 30
 severity = "critical"
+[[alerts.rules]]
+metric = "api.*.up"
+below = 0.5
+for = "2m"
+action = "api.probe"
+cooldown_seconds = "10m"
 """
     )
     config = load_config(path)
@@ -70,6 +78,10 @@ severity = "critical"
     rule = config.alert_rules[0]
     assert (rule.threshold, rule.clear, rule.for_seconds, rule.severity) == (90, 80, 30,
                                                                             "critical")
+    down = config.alert_rules[1]
+    assert (down.direction, down.threshold, down.for_seconds) == ("below", 0.5, 120)
+    assert (down.action, down.cooldown_seconds) == ("api.probe", 600)
+    assert config.auto_actions
 
 
 @pytest.mark.parametrize(
@@ -86,10 +98,19 @@ severity = "critical"
         ("[filesystem]\nroots = 'one'", "filesystem.roots: expected a list"),
         ("[resources]\nrelief_command = 'echo hi'", "resources.relief_command"),
         ("[[alerts.rules]]\nmetric = 'cpu.percent'", "alerts.rules[0].threshold: required"),
-        ("[[alerts.rules]]\nmetric = 'm'\nthreshold = 1\nseverity = 'loud'",
+        ("[[alerts.rules]]\nmetric = 'cpu.percent'\nabove = 1\nseverity = 'loud'",
          "alerts.rules[0].severity"),
-        ("[[alerts.rules]]\nmetric = 'm'\nthreshold = 80\nclear = 90",
+        ("[[alerts.rules]]\nmetric = 'cpu.percent'\nabove = 80\nclear = 90",
          "alerts.rules[0].clear"),
+        ("[[alerts.rules]]\nmetric = 'memory.percnt'\nabove = 80",
+         "alerts.rules[0].metric: unknown metric 'memory.percnt'"),
+        ("[[alerts.rules]]\nmetric = 'cpu.percent'\nabove = 80\nfor = 'soon'",
+         "alerts.rules[0].for: bad duration 'soon'"),
+        ("[[alerts.rules]]\nmetric = 'cpu.percent'\nabove = 80\nbelow = 10",
+         "alerts.rules[0].below: give only one"),
+        ("[[alerts.rules]]\nmetric = 'cpu.percent'\nabove = 80\naction = 'rm -rf /'",
+         "alerts.rules[0].action"),
+        ("[alerts]\nauto_actions = 'yes'", "alerts.auto_actions: expected true or false"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, names: str) -> None:

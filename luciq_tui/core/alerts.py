@@ -16,13 +16,33 @@ from dataclasses import dataclass
 from luciq_tui.core.config import AlertRuleConfig
 from luciq_tui.core.store import MonitoringStore
 
+MIB = 2**20
 DEFAULT_RULES: tuple[AlertRuleConfig, ...] = (
+    # The seed's thresholds.
     AlertRuleConfig(name="memory high", metric="memory.percent", threshold=80.0, clear=75.0,
                     severity="warning"),
     AlertRuleConfig(name="memory critical", metric="memory.percent", threshold=85.0,
                     clear=80.0, severity="critical"),
     AlertRuleConfig(name="slow endpoint", metric="api.*.p95_ms", threshold=500.0,
                     clear=400.0, severity="warning"),
+    # And the usual causes.
+    AlertRuleConfig(name="cpu sustained high", metric="cpu.percent", threshold=90.0,
+                    clear=75.0, for_seconds=300, severity="warning"),
+    AlertRuleConfig(name="disk nearly full", metric="disk.*.percent", threshold=90.0,
+                    clear=85.0, severity="warning"),
+    AlertRuleConfig(name="disk full", metric="disk.*.percent", threshold=97.0, clear=95.0,
+                    severity="critical"),
+    AlertRuleConfig(name="swap in use", metric="swap.percent", threshold=10.0, clear=5.0,
+                    for_seconds=120, severity="warning"),
+    AlertRuleConfig(name="endpoint down", metric="api.*.up", threshold=0.5,
+                    direction="below", for_seconds=10, severity="critical"),
+    AlertRuleConfig(name="slow workload query", metric="db.*.query.*.ms", threshold=500.0,
+                    clear=250.0, severity="warning"),
+    AlertRuleConfig(name="WAL not checkpointed", metric="db.*.wal_bytes",
+                    threshold=64.0 * MIB, clear=16.0 * MIB, for_seconds=600,
+                    severity="warning"),
+    AlertRuleConfig(name="integrity check failed", metric="db.*.integrity_ok", threshold=0.5,
+                    direction="below", severity="critical"),
 )
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
@@ -32,6 +52,7 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 class Transition:
     """An alert changing state, as committed to the store."""
 
+    rule_index: int
     id: int
     timestamp: float
     rule: str
@@ -47,6 +68,7 @@ class Transition:
 class ActiveAlert:
     """An alert that is pending or firing now."""
 
+    id: int
     rule: str
     metric: str
     severity: str
@@ -61,6 +83,7 @@ class _State:
     state: str
     since: float
     value: float
+    id: int = 0
 
 
 def rule_name(rule: AlertRuleConfig) -> str:
@@ -75,12 +98,26 @@ class AlertEngine:
         rules: Sequence[AlertRuleConfig],
         store: MonitoringStore | None = None,
         clock: Callable[[], float] = time.time,
+        ignore_for: bool = False,
     ) -> None:
         self.rules = tuple(rules) or DEFAULT_RULES
         self.store = store
         self.clock = clock
+        self.ignore_for = ignore_for
         self._states: dict[tuple[int, str], _State] = {}
         self._lock = threading.Lock()
+        if store is not None:
+            self._restore(store)
+
+    def _restore(self, store: MonitoringStore) -> None:
+        """Pick up the alerts left open by the last run (even one killed with -9)."""
+        by_name = {rule_name(rule): index for index, rule in enumerate(self.rules)}
+        for record in store.open_alerts():
+            index = by_name.get(record.rule)
+            if index is None:
+                continue  # its rule is gone from the config; the history keeps it
+            self._states[(index, record.metric)] = _State(
+                record.state, record.timestamp, record.value or 0.0, record.id)
 
     def evaluate(self, metrics: Mapping[str, float], now: float | None = None) -> list[Transition]:
         """Feed one sample of some metrics; returns the transitions it caused."""
@@ -92,7 +129,11 @@ class AlertEngine:
                     value = metrics[metric]
                     change = self._step(index, rule, metric, value, now)
                     if change is not None:
-                        transitions.append(self._commit(rule, metric, change, value, now))
+                        transition = self._commit(index, rule, metric, change, value, now)
+                        state = self._states.get((index, metric))
+                        if state is not None:
+                            state.id = transition.id
+                        transitions.append(transition)
         return transitions
 
     def _step(
@@ -108,7 +149,7 @@ class AlertEngine:
         if current is None:
             if not beyond:
                 return None
-            if rule.for_seconds <= 0:
+            if rule.for_seconds <= 0 or self.ignore_for:
                 self._states[key] = _State("firing", now, value)
                 return "firing"
             self._states[key] = _State("pending", now, value)
@@ -128,7 +169,8 @@ class AlertEngine:
         return None
 
     def _commit(
-        self, rule: AlertRuleConfig, metric: str, state: str, value: float, now: float
+        self, index: int, rule: AlertRuleConfig, metric: str, state: str, value: float,
+        now: float,
     ) -> Transition:
         name = rule_name(rule)
         verb = {"pending": "is", "firing": "is", "resolved": "back to"}[state]
@@ -142,15 +184,16 @@ class AlertEngine:
                 timestamp=now, rule=name, metric=metric, severity=rule.severity, state=state,
                 value=value, threshold=rule.threshold, message=message,
             )
-        return Transition(alert_id, now, name, metric, rule.severity, state, value,
+        return Transition(index, alert_id, now, name, metric, rule.severity, state, value,
                           rule.threshold, message)
 
     def active(self) -> list[ActiveAlert]:
         """Alerts pending or firing now, most severe first."""
         with self._lock:
             alerts = [
-                ActiveAlert(rule_name(self.rules[index]), metric, self.rules[index].severity,
-                            state.state, state.since, state.value, self.rules[index].threshold)
+                ActiveAlert(state.id, rule_name(self.rules[index]), metric,
+                            self.rules[index].severity, state.state, state.since, state.value,
+                            self.rules[index].threshold)
                 for (index, metric), state in self._states.items()
             ]
         return sorted(alerts, key=lambda a: (a.state != "firing", -SEVERITY_RANK[a.severity],
@@ -159,3 +202,9 @@ class AlertEngine:
     def firing_count(self) -> int:
         with self._lock:
             return sum(1 for state in self._states.values() if state.state == "firing")
+
+
+def worst_severity(alerts: Sequence[ActiveAlert]) -> str | None:
+    """The most severe of the firing alerts, or None when nothing fires."""
+    firing = [alert.severity for alert in alerts if alert.state == "firing"]
+    return max(firing, key=lambda severity: SEVERITY_RANK[severity]) if firing else None

@@ -6,6 +6,7 @@ the key's full dotted name, so the operator knows exactly what to fix.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from typing import Any
 import platformdirs
 
 APP_NAME = "luciq"
+ACTION_NAME = re.compile(r"^(resources|database|filesystem|api)\.[a-z_]+(:.+)?$")
 
 
 class ConfigError(ValueError):
@@ -47,6 +49,8 @@ class AlertRuleConfig:
     for_seconds: float = 0.0
     clear: float | None = None
     name: str = ""
+    action: str = ""  # "optimizer.action[:target]", run when the alert fires (if enabled)
+    cooldown_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,11 @@ class Config:
     burst_concurrency: int = 2
     burst_max_seconds: float = 10.0
     database_interval: float = 10.0
+    workload_interval: float = 60.0
     filesystem_interval: float = 60.0
     alert_rules: tuple[AlertRuleConfig, ...] = ()
+    auto_actions: bool = False
+    alert_bell: bool = False
     source: Path | None = None
 
     def store_path(self) -> Path:
@@ -102,6 +109,9 @@ read_only = false
 # Seconds between database inspections, endpoint probes and filesystem scans.
 database_interval = 10.0
 probe_interval = 5.0
+# Seconds between timed runs of each database's workload queries (0: never). Each run loads
+# the database like the application does; a query over 2 s is interrupted.
+workload_interval = 60.0
 filesystem_interval = 60.0
 
 # One [[databases]] table per SQLite database to watch. `workload` is a SQL file of the
@@ -142,16 +152,25 @@ burst_max_seconds = 10.0
 relief_command = []
 relief_timeout = 30
 
-# Alert rules. Without any [[alerts.rules]], the defaults apply: memory above 80 % (warning)
-# and 85 % (critical), and endpoint p95 response time above 500 ms.
+[alerts]
+# Run the action a rule names when it fires (never in read-only mode). Off by default.
+auto_actions = false
+# Ring the terminal bell when an alert fires.
+bell = false
+
+# Alert rules. Without any [[alerts.rules]], the defaults apply (README, "Alerts"): the seed's
+# memory thresholds (80 % warning, 85 % critical), endpoint p95 above 500 ms, CPU sustained
+# high, a disk nearly full, swap in use, an endpoint down, a slow workload query, a WAL growing
+# without checkpoint, a failed integrity check.
 # [[alerts.rules]]
 # name = "memory high"
-# metric = "memory.percent"
-# direction = "above"     # or "below"
-# threshold = 80
-# clear = 75              # hysteresis: the alert resolves only below this
-# for_seconds = 30        # how long the condition must hold before firing
-# severity = "warning"    # info, warning or critical
+# metric = "memory.percent"   # a glob may match many: "api.*.p95_ms"
+# above = 80                  # or: below = 20
+# clear = 75                  # hysteresis: the alert resolves only below this
+# for = "30s"                 # how long the condition must hold before firing
+# severity = "warning"        # info, warning or critical
+# action = "resources.relief" # run when it fires, if auto_actions is on
+# cooldown_seconds = 600      # at most one auto-action per rule in this time
 """
 
 
@@ -199,6 +218,7 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     top = {
         "refresh", "read_only", "store", "databases", "endpoints", "filesystem",
         "resources", "alerts", "api", "database_interval", "probe_interval", "filesystem_interval",
+        "workload_interval",
     }
     _check_keys(data, top, "")
     kwargs: dict[str, Any] = {}
@@ -211,6 +231,8 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     for key in ("database_interval", "probe_interval", "filesystem_interval"):
         if key in data:
             kwargs[key] = _number(data[key], key, 0.5)
+    if "workload_interval" in data:
+        kwargs["workload_interval"] = _number(data["workload_interval"], "workload_interval", 0)
 
     databases = []
     seen: set[str] = set()
@@ -307,40 +329,108 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
                                            "resources.relief_timeout", 1)
 
     alerts = _expect(data.get("alerts", {}), dict, "alerts", "a table")
-    _check_keys(alerts, {"rules"}, "alerts.")
-    rules = []
-    rule_keys = {"name", "metric", "direction", "threshold", "clear", "for_seconds", "severity"}
-    for index, table in enumerate(_tables(alerts.get("rules", []), "alerts.rules")):
-        prefix = f"alerts.rules[{index}]."
-        _check_keys(table, rule_keys, prefix)
-        for required in ("metric", "threshold"):
-            if required not in table:
-                raise ConfigError(f"{prefix}{required}: required")
-        metric = _expect(table["metric"], str, prefix + "metric", "a metric name")
-        direction = _expect(table.get("direction", "above"), str, prefix + "direction", "a string")
-        if direction not in ("above", "below"):
-            raise ConfigError(f"{prefix}direction: must be 'above' or 'below', got {direction!r}")
-        severity = _expect(table.get("severity", "warning"), str, prefix + "severity", "a string")
-        if severity not in SEVERITIES:
-            raise ConfigError(f"{prefix}severity: must be one of {', '.join(SEVERITIES)}")
-        threshold = _number(table["threshold"], prefix + "threshold")
-        clear = _number(table["clear"], prefix + "clear") if "clear" in table else None
-        if clear is not None and (
-            (direction == "above" and clear > threshold)
-            or (direction == "below" and clear < threshold)
-        ):
-            raise ConfigError(f"{prefix}clear: must be on the safe side of threshold {threshold}")
-        rules.append(AlertRuleConfig(
-            metric=metric,
-            threshold=threshold,
-            severity=severity,
-            direction=direction,
-            for_seconds=_number(table.get("for_seconds", 0), prefix + "for_seconds", 0),
-            clear=clear,
-            name=_expect(table.get("name", ""), str, prefix + "name", "a string"),
-        ))
+    _check_keys(alerts, {"rules", "auto_actions", "bell"}, "alerts.")
+    if "auto_actions" in alerts:
+        kwargs["auto_actions"] = _expect(alerts["auto_actions"], bool, "alerts.auto_actions",
+                                         "true or false")
+    if "bell" in alerts:
+        kwargs["alert_bell"] = _expect(alerts["bell"], bool, "alerts.bell", "true or false")
+    rules = [_parse_rule(table, f"alerts.rules[{index}].")
+             for index, table in enumerate(_tables(alerts.get("rules", []), "alerts.rules"))]
     kwargs["alert_rules"] = tuple(rules)
     return Config(**kwargs)
+
+
+RULE_KEYS = {"name", "metric", "above", "below", "direction", "threshold", "clear", "for",
+             "for_seconds", "severity", "action", "cooldown_seconds"}
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# What each metric family ends with (README "Metric names"): a rule must name one of them.
+METRIC_FAMILIES: dict[str, set[str]] = {
+    "cpu": {"percent"},
+    "load": {"1m"},
+    "memory": {"percent", "available_bytes"},
+    "swap": {"percent"},
+    "disk": {"percent", "read_bps", "write_bps"},
+    "net": {"rx_bps", "tx_bps"},
+    "db": {"ok", "size_bytes", "wal_bytes", "free_percent", "ms", "integrity_ok"},
+    "fs": {"reclaimable_bytes"},
+    "api": {"up", "latency_ms", "p95_ms", "error_rate"},
+}
+
+
+def parse_duration(value: Any, key: str) -> float:
+    """Seconds from a number or a string like "90s", "5m", "1h"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and value[-1:] in DURATION_UNITS:
+        try:
+            seconds = float(value[:-1]) * DURATION_UNITS[value[-1]]
+        except ValueError:
+            raise ConfigError(f"{key}: bad duration {value!r} (use 30s, 5m, 1h)") from None
+    else:
+        raise ConfigError(f"{key}: bad duration {value!r} (use 30s, 5m, 1h)")
+    if seconds < 0:
+        raise ConfigError(f"{key}: a duration cannot be negative: {value!r}")
+    return seconds
+
+
+def check_metric(metric: str, key: str) -> str:
+    """A rule's metric must be one Luciq produces (globs allowed: `api.*.p95_ms`)."""
+    family, _, rest = metric.partition(".")
+    last = metric.rsplit(".", 1)[-1]
+    known = METRIC_FAMILIES.get(family)
+    if not rest or known is None or not (last in known or last == "*"):
+        families = ", ".join(f"{name}.*" for name in METRIC_FAMILIES)
+        raise ConfigError(f"{key}: unknown metric {metric!r} (metrics are {families}; "
+                          "the README lists them all)")
+    return metric
+
+
+def _parse_rule(table: Mapping[str, Any], prefix: str) -> AlertRuleConfig:
+    _check_keys(table, RULE_KEYS, prefix)
+    if "metric" not in table:
+        raise ConfigError(f"{prefix}metric: required")
+    metric = check_metric(_expect(table["metric"], str, prefix + "metric", "a metric name"),
+                          prefix + "metric")
+    given = [key for key in ("above", "below", "threshold") if key in table]
+    if not given:
+        raise ConfigError(f"{prefix}threshold: required (give `above = X` or `below = X`)")
+    if len(given) > 1:
+        raise ConfigError(f"{prefix}{given[1]}: give only one of above, below, threshold")
+    if given[0] == "threshold":
+        direction = _expect(table.get("direction", "above"), str, prefix + "direction",
+                            "a string")
+        if direction not in ("above", "below"):
+            raise ConfigError(f"{prefix}direction: must be 'above' or 'below', got {direction!r}")
+    else:
+        direction = given[0]
+        if "direction" in table:
+            raise ConfigError(f"{prefix}direction: not needed with `{direction}`")
+    threshold = _number(table[given[0]], prefix + given[0])
+    severity = _expect(table.get("severity", "warning"), str, prefix + "severity", "a string")
+    if severity not in SEVERITIES:
+        raise ConfigError(f"{prefix}severity: must be one of {', '.join(SEVERITIES)}")
+    clear = _number(table["clear"], prefix + "clear") if "clear" in table else None
+    if clear is not None and (
+        (direction == "above" and clear > threshold)
+        or (direction == "below" and clear < threshold)
+    ):
+        raise ConfigError(f"{prefix}clear: must be on the safe side of threshold {threshold}")
+    if "for" in table and "for_seconds" in table:
+        raise ConfigError(f"{prefix}for: give `for` or `for_seconds`, not both")
+    duration_key = "for" if "for" in table else "for_seconds"
+    for_seconds = parse_duration(table.get(duration_key, 0), prefix + duration_key)
+    action = _expect(table.get("action", ""), str, prefix + "action", "an action name")
+    if action and not ACTION_NAME.match(action):
+        raise ConfigError(f"{prefix}action: {action!r} is not an action name like "
+                          "'filesystem.clean' or 'database.analyze:app'")
+    cooldown = parse_duration(table.get("cooldown_seconds", 600), prefix + "cooldown_seconds")
+    return AlertRuleConfig(
+        metric=metric, threshold=threshold, severity=severity, direction=direction,
+        for_seconds=for_seconds, clear=clear,
+        name=_expect(table.get("name", ""), str, prefix + "name", "a string"),
+        action=action, cooldown_seconds=cooldown,
+    )
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,24 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class QueryTiming:
+    """One run of one workload query: wall-clock ms, or None when it ran out of budget."""
+
+    name: str
+    ms: float | None
+    rows: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class IntegrityResult:
+    ok: bool
+    kind: str  # quick_check or integrity_check
+    problems: tuple[str, ...]
+    timestamp: float
+
+
+@dataclass(frozen=True)
 class DatabaseInfo:
     """Everything one inspection found about one database (or why it could not look)."""
 
@@ -115,6 +133,11 @@ class DatabaseInfo:
     workload_error: str | None = None
     findings: tuple[Finding, ...] = ()
     inspected_ms: float = 0.0
+    timings: tuple[QueryTiming, ...] = ()
+    integrity: IntegrityResult | None = None
+
+    def timing(self, query: str) -> QueryTiming | None:
+        return next((t for t in self.timings if t.name == query), None)
 
     @property
     def free_percent(self) -> float:
@@ -269,6 +292,46 @@ def explain(conn: sqlite3.Connection, query: WorkloadQuery) -> QueryPlan:
             used.append(name)
     return QueryPlan(query.name, query.sql, tuple(lines), tuple(dict.fromkeys(flags)),
                      tuple(dict.fromkeys(used)))
+
+
+def time_workload(
+    path: Path, workload: Sequence[QueryPlan], budget_s: float
+) -> tuple[QueryTiming, ...]:
+    """Run each workload query once on a read-only connection, timed; a query still running
+    after `budget_s` is interrupted and reported without a time."""
+    timings = []
+    try:
+        conn = open_readonly(path)
+    except sqlite3.Error as error:
+        return tuple(QueryTiming(plan.name, None, 0, str(error)) for plan in workload)
+    try:
+        for plan in workload:
+            if plan.error:
+                timings.append(QueryTiming(plan.name, None, 0, plan.error))
+                continue
+            deadline = time.perf_counter() + budget_s
+
+            def over_budget(deadline: float = deadline) -> int:
+                return int(time.perf_counter() > deadline)
+
+            conn.set_progress_handler(over_budget, 10_000)
+            started = time.perf_counter()
+            try:
+                params = [None] * _bind_count(conn, plan.sql)
+                rows = len(conn.execute(plan.sql, params).fetchall())
+            except sqlite3.OperationalError as error:
+                text = ("over its time budget of "
+                        f"{budget_s:g} s") if "interrupt" in str(error) else str(error)
+                timings.append(QueryTiming(plan.name, None, 0, text))
+                continue
+            except (sqlite3.Error, ValueError) as error:
+                timings.append(QueryTiming(plan.name, None, 0, str(error)))
+                continue
+            timings.append(QueryTiming(plan.name, (time.perf_counter() - started) * 1000, rows))
+    finally:
+        conn.set_progress_handler(None, 0)
+        conn.close()
+    return tuple(timings)
 
 
 def _index_columns(conn: sqlite3.Connection, index: str) -> tuple[tuple[str, str, int], ...]:
@@ -481,10 +544,23 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
 
     name = "database"
 
-    def __init__(self, databases: Sequence[DatabaseConfig], interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        databases: Sequence[DatabaseConfig],
+        interval: float = 10.0,
+        workload_interval: float = 60.0,
+        query_budget_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.databases = tuple(databases)
         self.interval = interval
+        self.workload_interval = workload_interval
+        self.query_budget_s = query_budget_s
+        self.clock = clock
         self._latest = DatabaseSnapshot()
+        self._timed_at: dict[str, float] = {}
+        self._timings: dict[str, tuple[QueryTiming, ...]] = {}
+        self._integrity: dict[str, IntegrityResult] = {}
 
     def _config(self, name: str) -> DatabaseConfig:
         for config in self.databases:
@@ -493,10 +569,29 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         raise ActionRefused(f"no database named {name!r} is configured")
 
     def observe(self) -> DatabaseSnapshot:
-        snapshot = DatabaseSnapshot(tuple(inspect_database(db) for db in self.databases),
-                                    time.time())
+        infos = []
+        for config in self.databases:
+            info = inspect_database(config)
+            if info.error is None and info.workload and self._timing_due(config.name):
+                self._timings[config.name] = time_workload(info.path, info.workload,
+                                                           self.query_budget_s)
+            infos.append(replace(info, timings=self._timings.get(config.name, ()),
+                                 integrity=self._integrity.get(config.name)))
+        snapshot = DatabaseSnapshot(tuple(infos), time.time())
         self._latest = snapshot
         return snapshot
+
+    def _timing_due(self, name: str) -> bool:
+        """Time the workload at most once per `workload_interval` (0 turns it off): it loads
+        the monitored database, so it runs far less often than the cheap inspection."""
+        if self.workload_interval <= 0:
+            return False
+        now = self.clock()
+        last = self._timed_at.get(name)
+        if last is not None and now - last < self.workload_interval:
+            return False
+        self._timed_at[name] = now
+        return True
 
     def metrics(self, snapshot: DatabaseSnapshot) -> dict[str, float]:
         values: dict[str, float] = {}
@@ -507,6 +602,11 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
             values[f"db.{db.name}.size_bytes"] = float(db.size_bytes)
             values[f"db.{db.name}.wal_bytes"] = float(db.wal_bytes)
             values[f"db.{db.name}.free_percent"] = db.free_percent
+            for timing in db.timings:
+                if timing.ms is not None:
+                    values[f"db.{db.name}.query.{timing.name}.ms"] = timing.ms
+            if db.integrity is not None:
+                values[f"db.{db.name}.integrity_ok"] = 1.0 if db.integrity.ok else 0.0
         return values
 
     def actions(self, snapshot: DatabaseSnapshot | None) -> tuple[ActionSpec, ...]:
@@ -527,6 +627,11 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
             specs.append(ActionSpec(
                 self.name, "analyze", "ANALYZE", "a", config.name,
                 "Gather planner statistics (sqlite_stat1) for every index.",
+                available=not broken, reason=reason,
+            ))
+            specs.append(ActionSpec(
+                self.name, "integrity", "Integrity check", "i", config.name,
+                "PRAGMA quick_check on a read-only connection.",
                 available=not broken, reason=reason,
             ))
         return tuple(specs)
@@ -573,7 +678,51 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 ),
                 payload=(str(config.path),),
             )
+        if action.name == "integrity":
+            return Preview(
+                action=action,
+                summary=f"Check {config.name} for corruption (quick_check)",
+                details=(f"-- {config.path}, read-only connection", "PRAGMA quick_check;"),
+                cost=f"reads the whole file ({size / 2**20:.0f} MiB); changes nothing; "
+                     "Esc cancels",
+                payload=(str(config.path),),
+            )
         raise ActionRefused(f"unknown database action {action.name!r}")
+
+    def _integrity_check(
+        self, config: DatabaseConfig, preview: Preview, cancel: threading.Event,
+        progress: ProgressCallback,
+    ) -> ActionResult:
+        try:
+            conn = open_readonly(config.path)
+        except sqlite3.Error as error:
+            raise ActionRefused(explain_sqlite_error(config.path, error)) from error
+        steps = [0]
+
+        def on_progress() -> int:
+            steps[0] += 1
+            if steps[0] % 100 == 0:
+                progress(None, f"quick_check: {steps[0] * 1000:,} VM steps")
+            return 1 if cancel.is_set() else 0
+
+        conn.set_progress_handler(on_progress, 1000)
+        try:
+            rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+        except sqlite3.OperationalError as error:
+            if "interrupt" in str(error):
+                return ActionResult(preview.action, False, "cancelled; nothing checked",
+                                    cancelled=True)
+            rows = [explain_sqlite_error(config.path, error)]
+        except sqlite3.DatabaseError as error:
+            rows = [explain_sqlite_error(config.path, error)]
+        finally:
+            conn.close()
+        ok = rows == ["ok"]
+        result = IntegrityResult(ok, "quick_check", () if ok else tuple(rows[:20]), time.time())
+        self._integrity[config.name] = result
+        summary = "quick_check: ok" if ok else f"quick_check found {len(rows)} problem(s)"
+        return ActionResult(preview.action, ok, summary, after={"problems": list(result.problems)},
+                            output="\n".join(result.problems))
 
     def execute(
         self, preview: Preview, progress: ProgressCallback, cancel: threading.Event
@@ -586,6 +735,8 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         problem = check_database_file(path)
         if problem:
             raise ActionRefused(problem)
+        if action.name == "integrity":
+            return self._integrity_check(config, preview, cancel, progress)
         try:
             conn = open_readwrite(path)
         except sqlite3.Error as error:

@@ -18,6 +18,7 @@ from luciq_tui.core.config import Config
 from luciq_tui.core.database import DatabaseOptimizer
 from luciq_tui.core.filesystem import FilesystemOptimizer
 from luciq_tui.core.optimizer import (
+    ActionRefused,
     ActionResult,
     ActionSpec,
     Optimizer,
@@ -38,13 +39,15 @@ class PollResult:
     transitions: tuple[Transition, ...]
     error: str | None = None
     duration_s: float = 0.0
+    auto_actions: tuple[ActionResult, ...] = ()
 
 
 def build_optimizers(config: Config, store: MonitoringStore | None) -> list[Optimizer[Any]]:
     """The four optimizers, configured."""
     return [
         ResourcesOptimizer(config.refresh, config.relief_command, config.relief_timeout),
-        DatabaseOptimizer(config.databases, config.database_interval),
+        DatabaseOptimizer(config.databases, config.database_interval,
+                          config.workload_interval),
         FilesystemOptimizer(config.filesystem_roots, config.filesystem_min_age_seconds,
                             config.filesystem_interval,
                             temp_dirs=config.filesystem_temp_dirs,
@@ -64,11 +67,14 @@ class Monitor:
         store: MonitoringStore | None,
         engine: AlertEngine,
         read_only: bool = False,
+        auto_actions: bool = False,
     ) -> None:
         self.optimizers = {optimizer.name: optimizer for optimizer in optimizers}
         self.store = store
         self.engine = engine
         self.read_only = read_only
+        self.auto_actions = auto_actions
+        self._last_auto: dict[int, float] = {}
         self.latest: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -90,7 +96,48 @@ class Monitor:
         transitions = tuple(self.engine.evaluate(metrics, now))
         with self._lock:
             self.latest[name] = snapshot
-        return PollResult(name, snapshot, transitions, None, time.perf_counter() - started)
+        ran = tuple(result for transition in transitions
+                    if (result := self.auto_action(transition)) is not None)
+        return PollResult(name, snapshot, transitions, None, time.perf_counter() - started, ran)
+
+    def auto_action(self, transition: Transition) -> ActionResult | None:
+        """Run the action a firing rule names: only when auto-actions are on, at most once
+        per cooldown per rule, logged like a manual action and linked from the alert."""
+        rule = self.engine.rules[transition.rule_index]
+        if transition.state != "firing" or not rule.action or not self.auto_actions:
+            return None
+        now = self.engine.clock()
+        last = self._last_auto.get(transition.rule_index)
+        if last is not None and now - last < rule.cooldown_seconds:
+            return None
+        self._last_auto[transition.rule_index] = now
+        key, _, target = rule.action.partition(":")
+        optimizer_name = key.split(".", 1)[0]
+        optimizer = self.optimizers.get(optimizer_name)
+        spec = next((s for s in (optimizer.actions(self.latest.get(optimizer_name))
+                                 if optimizer is not None else ())
+                     if f"{s.optimizer}.{s.name}" == key and (not target or s.target == target)),
+                    None)
+        if optimizer is None or spec is None:
+            refused = ActionSpec(optimizer_name, key.partition(".")[2], rule.action, "",
+                                 target, available=False, reason="no such action")
+            result = ActionResult(refused, False, f"refused: no action {rule.action!r}",
+                                  started_at=time.time())
+            self._log_auto(transition, result)
+            return result
+        try:
+            preview = optimizer.preview(spec)
+        except ActionRefused as error:
+            result = ActionResult(spec, False, f"refused: {error}", started_at=time.time())
+            self._log_auto(transition, result)
+            return result
+        return run_action(optimizer, preview, read_only=self.read_only,
+                          log=lambda result: self._log_auto(transition, result))
+
+    def _log_auto(self, transition: Transition, result: ActionResult) -> None:
+        action_id = self.log_result(result, note=f"auto-action for alert {transition.rule}")
+        if self.store is not None and action_id and transition.id:
+            self.store.link_action(transition.id, action_id)
 
     def actions(self) -> list[ActionSpec]:
         """Every action on offer; none in read-only mode."""
@@ -115,13 +162,17 @@ class Monitor:
         """Run a confirmed preview and write it to the action log."""
         return run_action(
             self.optimizers[preview.action.optimizer], preview, read_only=self.read_only,
-            progress=progress, cancel=cancel, log=self.log_result,
+            progress=progress, cancel=cancel, log=self._log_manual,
         )
 
-    def log_result(self, result: ActionResult) -> None:
+    def _log_manual(self, result: ActionResult) -> None:
+        self.log_result(result)
+
+    def log_result(self, result: ActionResult, note: str = "") -> int:
+        """Write a result to the action log; returns its row id (0 without a store)."""
         if self.store is None:
-            return
-        self.store.log_action(
+            return 0
+        return self.store.log_action(
             timestamp=result.started_at or time.time(),
             optimizer=result.action.optimizer,
             action=result.action.title,
@@ -130,7 +181,7 @@ class Monitor:
             cancelled=result.cancelled,
             summary=result.summary,
             details={"before": dict(result.before), "after": dict(result.after),
-                     "output": result.output},
+                     "output": result.output, **({"note": note} if note else {})},
             duration_s=result.duration_s,
         )
 

@@ -39,9 +39,11 @@ CREATE TABLE IF NOT EXISTS alerts (
     value REAL,
     threshold REAL,
     message TEXT NOT NULL,
-    acknowledged_at REAL
+    acknowledged_at REAL,
+    action_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS idx_alerts_timestamp ON alerts(timestamp);
+CREATE INDEX IF NOT EXISTS idx_alerts_rule_metric ON alerts(rule, metric, id);
 CREATE TABLE IF NOT EXISTS action_log (
     id INTEGER PRIMARY KEY,
     timestamp REAL NOT NULL,
@@ -91,6 +93,7 @@ class AlertRecord:
     threshold: float | None
     message: str
     acknowledged_at: float | None
+    action_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,9 @@ class MonitoringStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(alerts)")}
+            if "action_id" not in columns:  # a store made before auto-actions
+                conn.execute("ALTER TABLE alerts ADD COLUMN action_id INTEGER")
         except sqlite3.DatabaseError:
             conn.close()
             raise
@@ -212,6 +218,22 @@ class MonitoringStore:
                 "UPDATE alerts SET acknowledged_at = ? WHERE id = ?",
                 (when or time.time(), alert_id),
             )
+
+    def link_action(self, alert_id: int, action_id: int) -> None:
+        """Note on an alert row which action-log line its auto-action wrote."""
+        with self._lock, _transaction(self._conn):
+            self._conn.execute("UPDATE alerts SET action_id = ? WHERE id = ?",
+                               (action_id, alert_id))
+
+    def open_alerts(self) -> list[AlertRecord]:
+        """The last transition of every (rule, metric) whose alert is still pending or firing."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {ALERT_COLUMNS} FROM alerts AS a WHERE a.id = (SELECT max(b.id) FROM "
+                "alerts AS b WHERE b.rule = a.rule AND b.metric = a.metric) "
+                "AND a.state IN ('pending', 'firing') ORDER BY a.id"
+            ).fetchall()
+        return [AlertRecord(*row) for row in rows]
 
     def log_action(
         self,
@@ -283,10 +305,25 @@ class MonitoringStore:
             self._conn.close()
 
 
-ALERT_QUERY = (
-    "SELECT id, timestamp, rule, metric, severity, state, value, threshold, message, "
-    "acknowledged_at FROM alerts ORDER BY timestamp DESC, id DESC LIMIT ?"
-)
+ALERT_COLUMNS = ("id, timestamp, rule, metric, severity, state, value, threshold, message, "
+                 "acknowledged_at, action_id")
+ALERT_QUERY = f"SELECT {ALERT_COLUMNS} FROM alerts ORDER BY timestamp DESC, id DESC LIMIT ?"
+
+
+def alert_query(limit: int, since: float | None,
+                severities: tuple[str, ...] | None) -> tuple[str, tuple[Any, ...]]:
+    """The history query with its filters, every value bound as a parameter."""
+    where: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        where.append("timestamp >= ?")
+        params.append(since)
+    if severities:
+        where.append(f"severity IN ({', '.join('?' for _ in severities)})")
+        params.extend(severities)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return (f"SELECT {ALERT_COLUMNS} FROM alerts{clause} ORDER BY timestamp DESC, id DESC "
+            "LIMIT ?", (*params, limit))
 ACTION_QUERY = (
     "SELECT id, timestamp, optimizer, action, target, ok, cancelled, summary, details, "
     "duration_s FROM action_log ORDER BY timestamp DESC, id DESC LIMIT ?"
@@ -330,8 +367,11 @@ class StoreReader:
         ):
             return [tuple(row) for row in await cursor.fetchall()]
 
-    async def alert_history(self, limit: int = 200) -> list[AlertRecord]:
-        return [AlertRecord(*row) for row in await self._fetch(ALERT_QUERY, (limit,))]
+    async def alert_history(self, limit: int = 200, since: float | None = None,
+                            severities: tuple[str, ...] | None = None) -> list[AlertRecord]:
+        """The newest alert transitions, optionally only since a time and of some severities."""
+        query, params = alert_query(limit, since, severities)
+        return [AlertRecord(*row) for row in await self._fetch(query, params)]
 
     async def action_log(self, limit: int = 200) -> list[ActionLogRecord]:
         return [_action_record(row) for row in await self._fetch(ACTION_QUERY, (limit,))]

@@ -28,7 +28,7 @@ from luciq_tui.core.filesystem import FilesystemOptimizer
 from luciq_tui.core.monitor import Monitor
 from luciq_tui.core.optimizer import ActionRefused, ActionSpec, Preview
 from luciq_tui.core.resources import ResourcesSnapshot
-from luciq_tui.core.store import StoreReader
+from luciq_tui.core.store import AlertRecord, StoreReader
 from luciq_tui.format import human_duration, millis
 from luciq_tui.paths import styles_dir
 from luciq_tui.ui.dialogs import ConfirmScreen, HelpScreen
@@ -107,6 +107,10 @@ class LuciqApp(App[None]):
         return self.query_one(f"#{pane_id}-pane", Pane)
 
     def on_mount(self) -> None:
+        self.pane("alerts").update_snapshot(())
+        alerts = self.pane("alerts")
+        assert isinstance(alerts, AlertsPane)
+        alerts.show_active(self.monitor.engine.active())
         filesystem = self.monitor.optimizers.get("filesystem")
         if isinstance(filesystem, FilesystemOptimizer):
             filesystem.on_progress = self._scan_progress
@@ -182,6 +186,9 @@ class LuciqApp(App[None]):
         self.show_snapshot(result.optimizer, result.snapshot)
         if result.transitions:
             self.show_transitions(result.transitions)
+        for auto in result.auto_actions:
+            self.notify(auto.summary, title=f"Auto-action: {auto.action.label}",
+                        severity="information" if auto.ok else "error", timeout=10)
 
     def show_snapshot(self, optimizer: str, snapshot: Any) -> None:
         """Hand a snapshot to its pane (tests call this with fixed snapshots)."""
@@ -194,6 +201,8 @@ class LuciqApp(App[None]):
 
     def show_transitions(self, transitions: Iterable[Transition]) -> None:
         for transition in transitions:
+            if transition.state == "firing" and self.config.alert_bell:
+                self.bell()
             if transition.state == "firing":
                 self.notify(transition.message, title=f"{transition.severity}: {transition.rule}",
                             severity="error" if transition.severity == "critical" else "warning")
@@ -226,9 +235,11 @@ class LuciqApp(App[None]):
         """Read the alert history and the action log back from monitoring.db."""
         if self.reader is None:
             return
-        alerts = await self.reader.alert_history(200)
-        log = await self.reader.action_log(100)
         alerts_pane = self.pane("alerts")
+        assert isinstance(alerts_pane, AlertsPane)
+        alerts = await self.reader.alert_history(500, alerts_pane.since(),
+                                                 alerts_pane.severities)
+        log = await self.reader.action_log(100)
         alerts_pane.update_snapshot(alerts)
         actions_pane = self.pane("actions")
         assert isinstance(actions_pane, ActionsPane)
@@ -319,6 +330,19 @@ class LuciqApp(App[None]):
         self.load_history()
         if self.poll_enabled:
             self.poll(result.action.optimizer)
+
+    def acknowledge(self, record: AlertRecord) -> None:
+        """Record that the operator has seen an alert (in a worker: it writes the store)."""
+        if self.monitor.store is None:
+            return
+        self.run_worker(partial(self._acknowledge_thread, record), thread=True, group="ack",
+                        exit_on_error=False, name=f"ack {record.id}")
+
+    def _acknowledge_thread(self, record: AlertRecord) -> None:
+        assert self.monitor.store is not None
+        self.monitor.store.acknowledge_alert(record.id)
+        self.call_from_thread(self.load_history)
+        self.notify(f"{record.rule}: {record.message}", title="Acknowledged")
 
     def save_baseline(self, endpoint: str) -> None:
         """Save an endpoint's latest distribution as its baseline, in a worker."""

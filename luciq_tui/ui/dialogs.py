@@ -63,8 +63,13 @@ HELP_TEXT = """\
 [b]Actions[/b] (each shows a preview and asks before it changes anything)
   w  Enable WAL on the selected database      (Databases)
   a  ANALYZE the selected database            (Databases)
+  i  quick_check the selected database        (Databases)
   c  Clean caches under the configured roots  (Actions)
   p  Probe every endpoint now                 (Endpoints)
+  b  Analyze now: a bounded burst             (Endpoints)
+  s  Save the burst as the baseline           (Endpoints)
+  f / t  filter alerts by severity / time     (Alerts)
+  k  acknowledge the selected alert           (Alerts)
   r  Run the configured relief command        (Resources)
   enter  run the selected action              (Actions)
   escape cancel the running action where the work allows

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from luciq_tui.core.database import PER_CONNECTION_SNIPPET, DatabaseInfo, DatabaseSnapshot
-from luciq_tui.format import human_bytes
+from luciq_tui.format import clock, human_bytes, millis
 from luciq_tui.ui.panes.base import Pane
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ def describe(info: DatabaseInfo) -> RenderableType:
     fs_note = "network: WAL unsafe" if info.network_filesystem else ""
     settings.add_row("filesystem", info.filesystem or "?", fs_note)
     settings.add_row("SQLite", info.sqlite_version, f"inspected in {info.inspected_ms:.1f} ms")
+    if info.integrity is not None:
+        verdict = "ok" if info.integrity.ok else f"{len(info.integrity.problems)} problem(s)"
+        settings.add_row("integrity", f"{info.integrity.kind}: {verdict}",
+                         f"at {clock(info.integrity.timestamp)}")
 
     parts: list[RenderableType] = [settings]
     if info.findings:
@@ -104,6 +108,10 @@ def describe(info: DatabaseInfo) -> RenderableType:
                 head.append(f" [{flag}]", style="yellow")
             if not plan.flags and not plan.error:
                 head.append("  ok", style="green")
+            timing = info.timing(plan.name)
+            if timing is not None:
+                head.append(f"  last run {millis(timing.ms)}" if timing.ms is not None
+                            else f"  last run: {timing.error}", style="cyan")
             parts.append(head)
             parts.append(Text("\n".join("  " + line for line in plan.plan), style="dim"))
     parts.append(Text("\nPer-connection settings do not persist in the file; the application "
@@ -119,6 +127,7 @@ class DatabasesPane(Pane[DatabaseSnapshot]):
     BINDINGS = [
         Binding("w", "database('enable_wal')", "Enable WAL"),
         Binding("a", "database('analyze')", "ANALYZE"),
+        Binding("i", "database('integrity')", "Integrity"),
     ]
 
     def compose(self) -> ComposeResult:

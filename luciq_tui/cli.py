@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from luciq_tui import dbcli
 from luciq_tui.core.alerts import AlertEngine
 from luciq_tui.core.config import (
     MAX_BURST_CONCURRENCY,
@@ -109,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--timeout", type=_positive_float, default=5.0, metavar="SECONDS",
                        help="per-request timeout (default 5)")
     probe.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    dbcli.add_parsers(commands, common)
 
     check = commands.add_parser(
         "check", parents=[common],
@@ -348,6 +351,17 @@ def run_check(args: argparse.Namespace) -> int:
     return code
 
 
+def run_optimize(args: argparse.Namespace) -> int:
+    """`luciq optimize`: every change goes to the action log, like the dashboard's."""
+    config = _load(args)
+    store = _open_store(config) if args.apply else None
+    monitor = Monitor([], store, AlertEngine((), None))
+    try:
+        return dbcli.run_optimize(args, config.read_only, monitor._log_manual)
+    finally:
+        monitor.close()
+
+
 def run_config(args: argparse.Namespace) -> int:
     if args.config_command == "init":
         path = args.path or default_config_path()
@@ -377,12 +391,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_config(args)
         if args.command == "check":
             return run_check(args)
+        if args.command in ("inspect", "advise", "bench"):
+            _load(args)  # a bad config is bad input here too
+            return {"inspect": dbcli.run_inspect, "advise": dbcli.run_advise,
+                    "bench": dbcli.run_bench}[args.command](args)
+        if args.command == "optimize":
+            return run_optimize(args)
         if args.command == "clean":
             return run_clean(args)
         if args.command == "probe":
             return run_probe(args)
         return run_dashboard(_load(args))
-    except BadInput as error:
+    except (BadInput, dbcli.BadInput) as error:
         print(f"luciq: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

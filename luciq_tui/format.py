@@ -43,8 +43,11 @@ def clock(timestamp: float) -> str:
 
 
 def millis(value: float | None) -> str:
+    """A duration in ms for people: 0.0123 → '12 µs', 3.456 → '3.46 ms', 123.4 → '123 ms'."""
     if value is None:
         return "–"
+    if value < 0.1:
+        return f"{value * 1000:.0f} µs"
     if value < 10:
         return f"{value:.2f} ms"
     return f"{value:.0f} ms"

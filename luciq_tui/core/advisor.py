@@ -121,7 +121,7 @@ class Advice:
 
 
 # -- reading a query's shape -------------------------------------------------------------
-def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+def _conjuncts(node: object) -> list[exp.Expression]:
     if node is None:
         return []
     if isinstance(node, exp.Where):
@@ -130,7 +130,7 @@ def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
         return _conjuncts(node.left) + _conjuncts(node.right)
     if isinstance(node, exp.Paren):
         return _conjuncts(node.this)
-    return [node]
+    return [node] if isinstance(node, exp.Expression) else []
 
 
 def _constant(node: object) -> bool:
@@ -184,8 +184,9 @@ def analyze_query(sql: str, schema: dict[str, list[str]]) -> list[TableUse]:
                     add(uses[b[0]].join, b[1])
                     pairs.append((a, b))
                 continue
-            column, other = (left, right) if isinstance(left, exp.Column) else (right, left)
-            found = resolve(column) if isinstance(column, exp.Column) else None
+            operand: object = left if isinstance(left, exp.Column) else right
+            other: object = right if operand is left else left
+            found = resolve(operand) if isinstance(operand, exp.Column) else None
             if found and _constant(other):
                 add(uses[found[0]].eq, found[1])
         elif isinstance(predicate, (exp.In, exp.Is)) and isinstance(predicate.this, exp.Column):
@@ -203,8 +204,8 @@ def analyze_query(sql: str, schema: dict[str, list[str]]) -> list[TableUse]:
     while changed:
         changed = False
         for left_side, right_side in pairs:
-            for one, other in ((left_side, right_side), (right_side, left_side)):
-                if other[1] in uses[other[0]].eq and one[1] not in uses[one[0]].eq:
+            for one, pinned in ((left_side, right_side), (right_side, left_side)):
+                if pinned[1] in uses[pinned[0]].eq and one[1] not in uses[one[0]].eq:
                     add(uses[one[0]].eq, one[1])
                     changed = True
     group = tree.args.get("group")

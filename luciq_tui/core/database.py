@@ -14,11 +14,19 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from luciq_tui.core.config import DatabaseConfig
+from luciq_tui.core.maintenance import (
+    Cancelled,
+    backup,
+    backup_path,
+    checkpoint,
+    create_indexes,
+    vacuum,
+)
 from luciq_tui.core.optimizer import (
     ActionRefused,
     ActionResult,
@@ -28,6 +36,9 @@ from luciq_tui.core.optimizer import (
     ProgressCallback,
 )
 from luciq_tui.core.workload import WorkloadError, WorkloadQuery, load_workload
+
+if TYPE_CHECKING:
+    from luciq_tui.core.advisor import Advice
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 NETWORK_FILESYSTEMS = {
@@ -135,6 +146,7 @@ class DatabaseInfo:
     inspected_ms: float = 0.0
     timings: tuple[QueryTiming, ...] = ()
     integrity: IntegrityResult | None = None
+    advice: Advice | None = None
 
     def timing(self, query: str) -> QueryTiming | None:
         return next((t for t in self.timings if t.name == query), None)
@@ -561,6 +573,8 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         self._timed_at: dict[str, float] = {}
         self._timings: dict[str, tuple[QueryTiming, ...]] = {}
         self._integrity: dict[str, IntegrityResult] = {}
+        self._advice: dict[str, Advice] = {}
+        self.backup_dir: Path | None = None
 
     def _config(self, name: str) -> DatabaseConfig:
         for config in self.databases:
@@ -576,7 +590,8 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 self._timings[config.name] = time_workload(info.path, info.workload,
                                                            self.query_budget_s)
             infos.append(replace(info, timings=self._timings.get(config.name, ()),
-                                 integrity=self._integrity.get(config.name)))
+                                 integrity=self._integrity.get(config.name),
+                                 advice=self._advice.get(config.name)))
         snapshot = DatabaseSnapshot(tuple(infos), time.time())
         self._latest = snapshot
         return snapshot
@@ -634,7 +649,56 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 "PRAGMA quick_check on a read-only connection.",
                 available=not broken, reason=reason,
             ))
+            has_workload = bool(info and info.workload)
+            specs.append(ActionSpec(
+                self.name, "advise", "Advise indexes", "x", config.name,
+                "Test candidate indexes with the planner on true statistics and measure them "
+                "on a scratch copy (never the live file).",
+                available=not broken and has_workload,
+                reason=reason if broken else "no workload for this database",
+            ))
+            advice = self._advice.get(config.name)
+            specs.append(ActionSpec(
+                self.name, "create_indexes", "Create recommended indexes", "n", config.name,
+                "Create the indexes the advisor recommends, then ANALYZE them.",
+                available=not broken and advice is not None and bool(advice.indexes),
+                reason=reason if broken else ("run Advise indexes (x) first" if advice is None
+                                              else "the advisor recommends no index"),
+            ))
+            drop = self._drop_target(config.name, info)
+            specs.append(ActionSpec(
+                self.name, "drop_index", "Drop redundant index", "d", config.name,
+                f"Drop {drop[0]}: {drop[1]}" if drop else "Drop an index nothing needs.",
+                available=not broken and drop is not None,
+                reason=reason if broken else "no redundant or unused index found",
+            ))
+            specs.append(ActionSpec(
+                self.name, "checkpoint", "Checkpoint WAL", "k", config.name,
+                "PRAGMA wal_checkpoint(TRUNCATE): fold the WAL back into the file.",
+                available=not broken and wal,
+                reason=reason if broken else "not in WAL mode",
+            ))
+            specs.append(ActionSpec(
+                self.name, "vacuum", "VACUUM", "v", config.name,
+                "Rebuild the file without free pages (blocks writers while it runs).",
+                available=not broken, reason=reason,
+            ))
+            specs.append(ActionSpec(
+                self.name, "backup", "Back up", "b", config.name,
+                "Copy the live database with SQLite's online backup API.",
+                available=not broken, reason=reason,
+            ))
         return tuple(specs)
+
+    def _drop_target(self, name: str, info: DatabaseInfo | None) -> tuple[str, str] | None:
+        """The index to offer dropping: the advisor's first suggestion, else a redundant one."""
+        advice = self._advice.get(name)
+        if advice is not None and advice.drops:
+            return advice.drops[0].index, advice.drops[0].reason
+        for index in (info.indexes if info else ()):
+            if index.redundant_with and not index.unique and index.origin == "c":
+                return index.name, f"a left prefix of {index.redundant_with}"
+        return None
 
     def preview(self, action: ActionSpec) -> Preview:
         config = self._config(action.target)
@@ -678,6 +742,9 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 ),
                 payload=(str(config.path),),
             )
+        if action.name in ("advise", "create_indexes", "drop_index", "checkpoint", "vacuum",
+                           "backup"):
+            return self._preview_more(action, config, size, warnings)
         if action.name == "integrity":
             return Preview(
                 action=action,
@@ -737,6 +804,10 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
             raise ActionRefused(problem)
         if action.name == "integrity":
             return self._integrity_check(config, preview, cancel, progress)
+        if action.name == "advise":
+            return self._advise(config, preview, progress, cancel)
+        if action.name == "backup":
+            return self._backup(config, preview, progress, cancel)
         try:
             conn = open_readwrite(path)
         except sqlite3.Error as error:
@@ -746,6 +817,11 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 return self._enable_wal(conn, preview, progress, cancel)
             if action.name == "analyze":
                 return self._analyze(conn, config, preview, progress, cancel)
+            if action.name in ("create_indexes", "drop_index", "checkpoint", "vacuum"):
+                return self._change(conn, config, preview, progress, cancel)
+        except Cancelled:
+            return ActionResult(preview.action, False, "cancelled; SQLite rolled the "
+                                "unfinished statement back", cancelled=True)
         except sqlite3.Error as error:
             raise ActionRefused(explain_sqlite_error(path, error)) from error
         finally:
@@ -826,3 +902,182 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                    "changed_plans": changed},
             duration_s=duration,
         )
+
+
+    # -- the advisor and the actions that change the file -----------------------------------
+    def _preview_more(self, action: ActionSpec, config: DatabaseConfig, size: int,
+                      warnings: list[str]) -> Preview:
+        path = str(config.path)
+        name = action.name
+        if name == "advise":
+            return Preview(
+                action, f"Advise indexes for {config.name}'s workload",
+                (f"-- {path}, read-only", "candidate indexes tested in a :memory: schema copy "
+                 "with true statistics", "survivors built and timed on a scratch copy"),
+                cost=f"reads the file and copies it ({size / 2**20:.0f} MiB) to a temporary "
+                     "folder; counts distinct values; runs each query 6 times before and "
+                     "after; never writes the live file",
+                payload=(path,),
+            )
+        if name == "create_indexes":
+            advice = self._advice.get(config.name)
+            if advice is None or not advice.indexes:
+                raise ActionRefused("run Advise indexes (x) first")
+            statements = tuple(index.sql for index in advice.indexes)
+            names = tuple(index.candidate.name for index in advice.indexes)
+            analyze = tuple(f"ANALYZE {quote_identifier(n)};" for n in names)
+            cost = "; ".join(
+                f"{index.candidate.name}: built in {index.build_s:.1f} s on the scratch copy, "
+                f"inserts {index.insert_us_before:.1f} → {index.insert_us_after:.1f} µs/row"
+                for index in advice.indexes
+                if index.build_s is not None and index.insert_us_before is not None
+                and index.insert_us_after is not None)
+            return Preview(
+                action, f"Create {len(statements)} index(es) on {config.name}",
+                (f"-- {path}", *statements, *analyze),
+                cost=cost or "builds each index; holds the write lock while each builds",
+                warnings=(*warnings, "Writers wait while each index builds; readers do not "
+                          "in WAL mode. Esc stops after the current statement rolls back."),
+                payload=(path, statements, analyze),
+            )
+        if name == "drop_index":
+            target = self._drop_target(config.name, self._latest.get(config.name))
+            if target is None:
+                raise ActionRefused("no redundant or unused index found")
+            return Preview(
+                action, f"Drop index {target[0]} from {config.name}",
+                (f"-- {path}", f"DROP INDEX {quote_identifier(target[0])};"),
+                cost="fast; frees the index's pages for reuse",
+                warnings=(*warnings, f"Why: {target[1]}.",
+                          "A dropped index is gone: queries outside the workload that needed "
+                          "it will scan. Rebuilding it takes as long as building it did."),
+                payload=(path, target[0]),
+            )
+        if name == "checkpoint":
+            return Preview(
+                action, f"Checkpoint the WAL of {config.name} and truncate it",
+                (f"-- {path}", "PRAGMA wal_checkpoint(TRUNCATE);"),
+                cost="waits for readers to finish (busy timeout 5 s); then copies the WAL "
+                     "into the file",
+                payload=(path,),
+            )
+        if name == "vacuum":
+            return Preview(
+                action, f"VACUUM {config.name}",
+                (f"-- {path}", "VACUUM;"),
+                cost=f"rewrites the whole file ({size / 2**20:.0f} MiB); needs about twice "
+                     "that free; blocks writers while it runs; Esc cancels (rolled back)",
+                warnings=tuple(warnings),
+                payload=(path,),
+            )
+        destination = backup_path(config.path, self.backup_dir)
+        return Preview(
+            action, f"Back up {config.name}",
+            (f"-- online backup API, from {path}", f"to {destination}"),
+            cost=f"copies {size / 2**20:.0f} MiB; writers keep working (the copy restarts "
+                 "pages they change)",
+            payload=(path, str(destination)),
+        )
+
+    def _advise(self, config: DatabaseConfig, preview: Preview, progress: ProgressCallback,
+                cancel: threading.Event) -> ActionResult:
+        from luciq_tui.core.advisor import AdvisorError, advise
+
+        try:
+            workload = load_workload(config.workload) if config.workload else ()
+        except WorkloadError as error:
+            raise ActionRefused(str(error)) from error
+        try:
+            advice = advise(config.path, workload, measure=True, progress=progress,
+                            cancel=cancel)
+        except AdvisorError as error:
+            if str(error) == "cancelled":
+                return ActionResult(preview.action, False, "cancelled", cancelled=True)
+            raise ActionRefused(str(error)) from error
+        self._advice[config.name] = advice
+        lines = [index.sql for index in advice.indexes]
+        summary = (f"{len(advice.indexes)} index(es) recommended" if advice.indexes
+                   else "no index would help this workload")
+        speedups = [f"{q.name} {q.speedup:.0f}×" for q in advice.queries if q.speedup]
+        if speedups:
+            summary += " (measured on a scratch copy: " + ", ".join(speedups) + ")"
+        return ActionResult(
+            preview.action, True, summary,
+            before={q.name: q.before_ms for q in advice.queries},
+            after={q.name: q.after_ms for q in advice.queries},
+            output="\n".join(lines + [d.sql + "  -- " + d.reason for d in advice.drops]),
+            duration_s=advice.seconds,
+        )
+
+    def _backup(self, config: DatabaseConfig, preview: Preview, progress: ProgressCallback,
+                cancel: threading.Event) -> ActionResult:
+        target = Path(str(preview.payload[1]))
+        try:
+            pages = backup(config.path, target, progress, cancel)
+        except Cancelled:
+            return ActionResult(preview.action, False, "cancelled; no backup written",
+                                cancelled=True)
+        except sqlite3.Error as error:
+            raise ActionRefused(explain_sqlite_error(config.path, error)) from error
+        size = target.stat().st_size
+        return ActionResult(preview.action, True,
+                            f"backed up {pages:,} pages ({size / 2**20:.1f} MiB) to {target}",
+                            after={"backup": str(target), "bytes": size})
+
+    def _change(self, conn: sqlite3.Connection, config: DatabaseConfig, preview: Preview,
+                progress: ProgressCallback, cancel: threading.Event) -> ActionResult:
+        """create_indexes, drop_index, checkpoint, vacuum: measured before and after."""
+        name = preview.action.name
+        before_info = inspect_database(config)
+        before: dict[str, object] = {"size_bytes": before_info.size_bytes,
+                                     "wal_bytes": before_info.wal_bytes,
+                                     "free_pages": before_info.freelist_count}
+        after: dict[str, object] = {}
+        if name == "create_indexes":
+            workload = before_info.workload
+            queries_before = _median_all(config.path, workload)
+            built = create_indexes(conn, preview.payload[1], progress, cancel)
+            for statement in preview.payload[2]:
+                conn.execute(statement)
+            queries_after = _median_all(config.path, workload)
+            before["queries_ms"] = queries_before
+            after["queries_ms"] = queries_after
+            after["built"] = [{"sql": sql, "seconds": round(sec, 3)} for sql, sec in built]
+            self._advice.pop(config.name, None)
+            speed = [f"{q} {b / a:.0f}×" for q, b in queries_before.items()
+                     if (a := queries_after.get(q)) and b]
+            summary = f"created {len(built)} index(es)" + (
+                f"; measured here: {', '.join(speed)}" if speed else "")
+        elif name == "drop_index":
+            index = str(preview.payload[1])
+            conn.execute(f"DROP INDEX {quote_identifier(index)}")
+            self._advice.pop(config.name, None)
+            summary = f"dropped {index}"
+        elif name == "checkpoint":
+            busy, frames, done = checkpoint(conn)
+            summary = (f"checkpointed {done} of {frames} WAL frames"
+                       + ("; readers kept it busy: try again" if busy else ""))
+            after["busy"] = bool(busy)
+        else:
+            vacuum(conn, config.path, progress, cancel)
+            summary = "vacuumed"
+        after_info = inspect_database(config)
+        after.update(size_bytes=after_info.size_bytes, wal_bytes=after_info.wal_bytes,
+                     free_pages=after_info.freelist_count)
+        summary += (f"; file {before_info.size_bytes / 2**20:.1f} → "
+                    f"{after_info.size_bytes / 2**20:.1f} MiB, WAL "
+                    f"{before_info.wal_bytes / 2**20:.1f} → {after_info.wal_bytes / 2**20:.1f} MiB")
+        return ActionResult(preview.action, not after.get("busy", False), summary,
+                            before=before, after=after)
+
+
+def _median_all(path: Path, workload: Sequence[QueryPlan], runs: int = 5) -> dict[str, float]:
+    """Median ms of each workload query on a fresh read-only connection."""
+    from luciq_tui.core.advisor import median_ms
+
+    conn = open_readonly(path)
+    try:
+        return {plan.name: median_ms(conn, plan.sql, runs, budget_s=10.0)
+                for plan in workload if not plan.error}
+    finally:
+        conn.close()

@@ -274,3 +274,33 @@ async def test_alerts_filter_and_acknowledge(tmp_path: Path) -> None:
     acked = {r.rule: r.acknowledged_at for r in MonitoringStore(store_path).alert_history()}
     assert acked["memory high"] is not None and acked["note"] is None
     assert acked["disk full"] is None
+
+
+async def test_advise_then_create_indexes_with_a_backup_first(demo: DemoWorkspace) -> None:
+    app = _app(_demo_config(demo))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "journal_mode" in _text(app, "#db-info"))
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "never writes the live file" in _text(app, ".confirm-cost")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "Advisor (measured on a scratch copy)"
+                         in _text(app, "#db-info"), timeout=30)
+        assert "CREATE INDEX" in _text(app, "#db-info")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "CREATE INDEX" in _text(app, "#confirm-sql")
+        await pilot.press("B")  # back up first, then run
+        log = app.query_one("#actions-log", DataTable)
+        await wait_until(pilot, lambda: "Create recommended indexes" in _cells(log), timeout=30)
+        assert "Back up" in _cells(log)
+    conn = sqlite3.connect(demo.database)
+    names = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type='index'")]
+    conn.close()
+    assert any(name.startswith("luciq_") for name in names)
+    backups = list(demo.folder.glob("secure_ab_testing.luciq-backup-*.db"))
+    assert len(backups) == 1
+    conn = sqlite3.connect(backups[0])
+    assert conn.execute("SELECT count(*) FROM sqlite_schema WHERE type='index'").fetchone()[0] == 0
+    conn.close()

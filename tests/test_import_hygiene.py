@@ -17,6 +17,9 @@ CORE_MODULES = [
     "luciq_tui.core.monitor",
     "luciq_tui.core.demo",
     "luciq_tui.core.workload",
+    "luciq_tui.core.advisor",
+    "luciq_tui.core.maintenance",
+    "luciq_tui.dbcli",
     "luciq_tui.format",
     "luciq_tui.cli",
 ]

@@ -634,10 +634,13 @@ def _measure(
     return measured_indexes, measured_queries
 
 
-def insert_cost_us(conn: sqlite3.Connection, table: str, rows: int = 5000) -> float:
-    """Microseconds per row to insert copies of existing rows, rolled back afterwards."""
-    columns = [row[1] for row in conn.execute("SELECT cid, name FROM pragma_table_info(?)",
-                                              (table,))]
+def insert_cost_us(conn: sqlite3.Connection, table: str, rows: int = 5000) -> float | None:
+    """Microseconds per row to insert copies of existing rows, rolled back afterwards; None
+    when copies cannot be inserted (a UNIQUE constraint, say)."""
+    info = conn.execute("SELECT name, type, pk FROM pragma_table_info(?)", (table,)).fetchall()
+    keys = [row for row in info if row[2]]
+    rowid_alias = len(keys) == 1 and str(keys[0][1]).upper() == "INTEGER"
+    columns = [row[0] for row in info if not (rowid_alias and row[2])]
     cols = ", ".join(quote_identifier(c) for c in columns)
     quoted = quote_identifier(table)
     conn.execute("SAVEPOINT luciq_insert_cost")
@@ -646,8 +649,10 @@ def insert_cost_us(conn: sqlite3.Connection, table: str, rows: int = 5000) -> fl
         cursor = conn.execute(f"INSERT INTO {quoted}({cols}) SELECT {cols} FROM {quoted} "
                               f"LIMIT {int(rows)}")
         elapsed = time.perf_counter() - clock
-        count = max(1, cursor.rowcount)
+        count = cursor.rowcount
+    except sqlite3.IntegrityError:
+        return None
     finally:
         conn.execute("ROLLBACK TO luciq_insert_cost")
         conn.execute("RELEASE luciq_insert_cost")
-    return elapsed / count * 1e6
+    return elapsed / count * 1e6 if count > 0 else None

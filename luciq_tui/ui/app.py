@@ -26,7 +26,7 @@ from luciq_tui.core.api import ApiOptimizer
 from luciq_tui.core.config import Config
 from luciq_tui.core.filesystem import FilesystemOptimizer
 from luciq_tui.core.monitor import Monitor
-from luciq_tui.core.optimizer import ActionRefused, ActionSpec, Preview
+from luciq_tui.core.optimizer import ActionRefused, ActionResult, ActionSpec, Preview
 from luciq_tui.core.resources import ResourcesSnapshot
 from luciq_tui.core.store import AlertRecord, StoreReader
 from luciq_tui.format import human_duration, millis
@@ -293,8 +293,8 @@ class LuciqApp(App[None]):
         self.push_screen(ConfirmScreen(message.preview),
                          callback=partial(self._confirmed, message.preview))
 
-    def _confirmed(self, preview: Preview, confirmed: bool | None) -> None:
-        if not confirmed:
+    def _confirmed(self, preview: Preview, choice: str | None) -> None:
+        if not choice:
             self.notify(f"{preview.action.label}: cancelled, nothing changed.")
             return
         self.running = preview
@@ -302,13 +302,32 @@ class LuciqApp(App[None]):
         pane = self.pane("actions")
         assert isinstance(pane, ActionsPane)
         pane.show_started(preview)
-        self.run_worker(partial(self._action_thread, preview, self._cancel), thread=True,
-                        group="action", exit_on_error=False, name=f"run {preview.action.id}")
+        self.run_worker(partial(self._action_thread, preview, self._cancel, choice == "backup"),
+                        thread=True, group="action", exit_on_error=False,
+                        name=f"run {preview.action.id}")
 
-    def _action_thread(self, preview: Preview, cancel: threading.Event) -> None:
+    def _action_thread(self, preview: Preview, cancel: threading.Event,
+                       backup_first: bool = False) -> None:
         def progress(fraction: float | None, text: str) -> None:
             self.post_message(ActionProgress(fraction, text))
 
+        if backup_first:
+            spec = self.find_action("database.backup", preview.action.target)
+            try:
+                if spec is None:
+                    raise ActionRefused("no backup action for this database")
+                backup = self.monitor.run(self.monitor.preview(spec), progress=progress,
+                                          cancel=cancel)
+            except ActionRefused as error:
+                self.post_message(ActionFinished(ActionResult(
+                    preview.action, False, f"refused: backup first failed: {error}")))
+                return
+            if not backup.ok:
+                self.post_message(ActionFinished(ActionResult(
+                    preview.action, False, f"not run: the backup failed ({backup.summary})",
+                    cancelled=backup.cancelled)))
+                return
+            self.notify(backup.summary, title="Backed up first")
         result = self.monitor.run(preview, progress=progress, cancel=cancel)
         self.post_message(ActionFinished(result))
 

@@ -11,18 +11,25 @@ from textual.widgets import Button, Label, Static
 
 from luciq_tui.core.optimizer import Preview
 
+CHANGES_DATABASE = {"enable_wal", "analyze", "create_indexes", "drop_index", "checkpoint",
+                    "vacuum"}
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Shows exactly what an action will do; dismisses True only on an explicit confirm."""
+
+class ConfirmScreen(ModalScreen[str]):
+    """Shows exactly what an action will do. Dismisses "run" or "backup" (back the database
+    up first) only on an explicit choice, and "" on cancel."""
 
     BINDINGS = [
         Binding("y", "confirm", "Confirm"),
+        Binding("B", "backup_first", "Back up first"),
         Binding("n,escape", "cancel", "Cancel"),
     ]
 
     def __init__(self, preview: Preview) -> None:
         super().__init__()
         self.preview = preview
+        action = preview.action
+        self.offers_backup = action.optimizer == "database" and action.name in CHANGES_DATABASE
 
     def compose(self) -> ComposeResult:
         preview = self.preview
@@ -37,19 +44,26 @@ class ConfirmScreen(ModalScreen[bool]):
                     yield Static(Text("! " + warning), classes="confirm-warning")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Confirm (y)", variant="warning", id="confirm-yes")
+                if self.offers_backup:
+                    yield Button("Back up, then run (B)", variant="success", id="confirm-backup")
                 yield Button("Cancel (n)", variant="primary", id="confirm-no")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
+        self.dismiss({"confirm-yes": "run", "confirm-backup": "backup"}.get(event.button.id or "",
+                                                                           ""))
 
     def action_confirm(self) -> None:
-        self.dismiss(True)
+        self.dismiss("run")
+
+    def action_backup_first(self) -> None:
+        if self.offers_backup:
+            self.dismiss("backup")
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.dismiss("")
 
 
 HELP_TEXT = """\
@@ -64,6 +78,13 @@ HELP_TEXT = """\
   w  Enable WAL on the selected database      (Databases)
   a  ANALYZE the selected database            (Databases)
   i  quick_check the selected database        (Databases)
+  x  Advise indexes for its workload          (Databases)
+  n  Create the recommended indexes           (Databases)
+  d  Drop a redundant or unused index         (Databases)
+  k  Checkpoint the WAL (TRUNCATE)            (Databases)
+  v  VACUUM                                   (Databases)
+  b  Back up (online backup API)              (Databases)
+  B  in a confirm: back the database up first, then run
   c  Clean caches under the configured roots  (Actions)
   p  Probe every endpoint now                 (Endpoints)
   b  Analyze now: a bounded burst             (Endpoints)

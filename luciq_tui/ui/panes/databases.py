@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from luciq_tui.core.advisor import Advice
 from luciq_tui.core.database import PER_CONNECTION_SNIPPET, DatabaseInfo, DatabaseSnapshot
 from luciq_tui.format import clock, human_bytes, millis
 from luciq_tui.ui.panes.base import Pane
@@ -114,10 +115,48 @@ def describe(info: DatabaseInfo) -> RenderableType:
                             else f"  last run: {timing.error}", style="cyan")
             parts.append(head)
             parts.append(Text("\n".join("  " + line for line in plan.plan), style="dim"))
+    if info.advice is not None:
+        parts.extend(describe_advice(info.advice))
+    elif info.workload:
+        parts.append(Text("\nAdvisor: press x to test candidate indexes for this workload "
+                          "(reads the file, measures on a scratch copy).", style="dim"))
     parts.append(Text("\nPer-connection settings do not persist in the file; the application "
                       "should run on each connection:", style="bold"))
     parts.append(Text("\n".join("  " + line for line in PER_CONNECTION_SNIPPET), style="cyan"))
     return Group(*parts)
+
+
+def describe_advice(advice: Advice) -> list[RenderableType]:
+    """The advisor's recommendations with what was measured for each."""
+    head = "Advisor" + (" (measured on a scratch copy)" if advice.measured else "")
+    parts: list[RenderableType] = [Text(f"\n{head}", style="bold underline")]
+    if not advice.indexes:
+        parts.append(Text("No index would make this workload faster.", style="green"))
+    for index in advice.indexes:
+        line = Text(index.sql, style="cyan")
+        detail = f"\n  serves {', '.join(index.serves)}"
+        if index.benefit_ms is not None:
+            detail += f"; saves {index.benefit_ms:.1f} ms per workload run"
+        if index.insert_us_before is not None and index.insert_us_after is not None:
+            detail += (f"; inserts {index.insert_us_before:.1f} → "
+                       f"{index.insert_us_after:.1f} µs/row")
+        line.append(detail, style="dim")
+        parts.append(line)
+    if advice.indexes:
+        parts.append(Text("press n to create them (B in the confirm backs up first)",
+                          style="dim"))
+    table = Table("query", "before", "after", "speedup", box=None, header_style="bold",
+                  pad_edge=False)
+    for query in advice.queries:
+        table.add_row(query.name, millis(query.before_ms), millis(query.after_ms),
+                      f"{query.speedup:,.1f}×" if query.speedup else "–")
+    if advice.measured:
+        parts.append(table)
+    for drop in advice.drops:
+        parts.append(Text(f"{drop.sql}  -- {drop.reason} (d drops it)", style="yellow"))
+    for caveat in advice.caveats:
+        parts.append(Text(f"note: {caveat}", style="dim"))
+    return parts
 
 
 class DatabasesPane(Pane[DatabaseSnapshot]):
@@ -128,6 +167,12 @@ class DatabasesPane(Pane[DatabaseSnapshot]):
         Binding("w", "database('enable_wal')", "Enable WAL"),
         Binding("a", "database('analyze')", "ANALYZE"),
         Binding("i", "database('integrity')", "Integrity"),
+        Binding("x", "database('advise')", "Advise"),
+        Binding("n", "database('create_indexes')", "Create indexes"),
+        Binding("d", "database('drop_index')", "Drop index", show=False),
+        Binding("k", "database('checkpoint')", "Checkpoint", show=False),
+        Binding("v", "database('vacuum')", "VACUUM", show=False),
+        Binding("b", "database('backup')", "Backup", show=False),
     ]
 
     def compose(self) -> ComposeResult:

@@ -180,3 +180,22 @@ def test_preview_refuses_a_database_that_went_away(demo: DemoWorkspace, tmp_path
     shutil.move(demo.database, tmp_path / "elsewhere.db")
     with pytest.raises(ActionRefused, match="not found"):
         optimizer.preview(spec)
+
+
+def test_stale_statistics_are_found(tmp_path: Path) -> None:
+    path = tmp_path / "grown.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k INT)")
+    conn.execute("CREATE INDEX t_k ON t(k)")
+    conn.executemany("INSERT INTO t(k) VALUES (?)", [(i % 10,) for i in range(500)])
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.commit()
+    assert not any(f.title == "stale statistics"
+                   for f in inspect_database(DatabaseConfig("g", path)).findings)
+    conn.executemany("INSERT INTO t(k) VALUES (?)", [(i % 10,) for i in range(20_000)])
+    conn.commit()
+    conn.close()
+    info = inspect_database(DatabaseConfig("g", path))
+    stale = [f for f in info.findings if f.title == "stale statistics"]
+    assert stale and "500 rows" in stale[0].evidence and stale[0].fix == "analyze"

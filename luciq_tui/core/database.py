@@ -20,12 +20,14 @@ import psutil
 
 from luciq_tui.core.config import DatabaseConfig
 from luciq_tui.core.maintenance import (
+    PROGRESS_OPS,
     Cancelled,
     backup,
     backup_path,
     checkpoint,
     create_indexes,
     vacuum,
+    watched,
 )
 from luciq_tui.core.optimizer import (
     ActionRefused,
@@ -67,6 +69,15 @@ class TableInfo:
     rows: int | None
     rows_source: str  # "sqlite_stat1", "max(rowid)", ""
     without_rowid: bool = False
+    rowid_max: int | None = None  # a cheap upper bound on rows, to tell stale statistics
+
+    @property
+    def stale(self) -> bool:
+        """sqlite_stat1's row count is about 10× off from the table's size now."""
+        if self.rows_source != "sqlite_stat1" or self.rows is None or self.rowid_max is None:
+            return False
+        low, high = sorted((max(1, self.rows), max(1, self.rowid_max)))
+        return high >= 10 * low and high - low >= 1000
 
 
 @dataclass(frozen=True)
@@ -326,7 +337,7 @@ def time_workload(
             def over_budget(deadline: float = deadline) -> int:
                 return int(time.perf_counter() > deadline)
 
-            conn.set_progress_handler(over_budget, 10_000)
+            conn.set_progress_handler(over_budget, PROGRESS_OPS)
             started = time.perf_counter()
             try:
                 params = [None] * _bind_count(conn, plan.sql)
@@ -421,7 +432,11 @@ def _inspect(
             continue
         without_rowid = "WITHOUT ROWID" in sql_text
         rows, source = _estimate_rows(conn, name, without_rowid, stat_rows)
-        tables.append(TableInfo(name, "table", rows, source, without_rowid))
+        bound = None
+        if not without_rowid:
+            row = conn.execute(f"SELECT max(rowid) FROM {quote_identifier(name)}").fetchone()
+            bound = int(row[0]) if row and row[0] is not None else 0
+        tables.append(TableInfo(name, "table", rows, source, without_rowid, bound))
 
     indexes = []
     for table in tables:
@@ -501,7 +516,7 @@ def _estimate_rows(
             return int(stat.split()[0]), "sqlite_stat1"
     if without_rowid:
         return None, ""
-    row = conn.execute(f"SELECT max(rowid) FROM {quote_identifier(table)}").fetchone()
+    row = conn.execute(f"SELECT max(rowid) FROM {quote_identifier(table)}").fetchone()  # O(log n)
     return (int(row[0]) if row and row[0] is not None else 0), "max(rowid)"
 
 
@@ -525,6 +540,11 @@ def findings_for(info: DatabaseInfo) -> Iterable[Finding]:
                       "sqlite_stat1 is missing: the planner guesses table and index sizes",
                       "analyze")
     elif info.has_stat1:
+        stale = [t for t in info.tables if t.stale]
+        if stale:
+            yield Finding("warning", "stale statistics",
+                          "; ".join(f"{t.name}: sqlite_stat1 says {t.rows:,} rows, max(rowid) "
+                                    f"is {t.rowid_max:,}" for t in stale[:3]), "analyze")
         missing = [i.name for i in info.indexes if not i.has_stats]
         if missing:
             yield Finding("info", "indexes without statistics",
@@ -764,22 +784,12 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
             conn = open_readonly(config.path)
         except sqlite3.Error as error:
             raise ActionRefused(explain_sqlite_error(config.path, error)) from error
-        steps = [0]
-
-        def on_progress() -> int:
-            steps[0] += 1
-            if steps[0] % 100 == 0:
-                progress(None, f"quick_check: {steps[0] * 1000:,} VM steps")
-            return 1 if cancel.is_set() else 0
-
-        conn.set_progress_handler(on_progress, 1000)
         try:
-            rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
-        except sqlite3.OperationalError as error:
-            if "interrupt" in str(error):
-                return ActionResult(preview.action, False, "cancelled; nothing checked",
-                                    cancelled=True)
-            rows = [explain_sqlite_error(config.path, error)]
+            with watched(conn, "quick_check", progress, cancel):
+                rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+        except Cancelled:
+            return ActionResult(preview.action, False, "cancelled; nothing checked",
+                                cancelled=True)
         except sqlite3.DatabaseError as error:
             rows = [explain_sqlite_error(config.path, error)]
         finally:
@@ -864,25 +874,13 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         cancel: threading.Event,
     ) -> ActionResult:
         before_info = inspect_database(config)
-        steps = [0]
-
-        def on_progress() -> int:
-            steps[0] += 1
-            if steps[0] % 100 == 0:
-                progress(None, f"ANALYZE: {steps[0] * 1000:,} VM steps")
-            return 1 if cancel.is_set() else 0
-
-        conn.set_progress_handler(on_progress, 1000)
         started = time.perf_counter()
         try:
-            conn.execute("ANALYZE")
-        except sqlite3.OperationalError as error:
-            if "interrupt" in str(error):
-                return ActionResult(preview.action, False, "cancelled; nothing changed "
-                                    "(ANALYZE rolled back)", cancelled=True)
-            raise
-        finally:
-            conn.set_progress_handler(None, 0)
+            with watched(conn, "ANALYZE", progress, cancel):
+                conn.execute("ANALYZE")
+        except Cancelled:
+            return ActionResult(preview.action, False, "cancelled; nothing changed "
+                                "(ANALYZE rolled back)", cancelled=True)
         duration = time.perf_counter() - started
         stat_rows = conn.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0]
         after_info = inspect_database(config)

@@ -18,6 +18,9 @@ from pathlib import Path
 from luciq_tui.core.optimizer import ActionRefused
 
 Progress = Callable[[float | None, str], None]
+# SQLite calls the progress handler every this many VM instructions. Each call takes the
+# GIL from the dashboard's event loop, so not too often: about every few milliseconds.
+PROGRESS_OPS = 200_000
 
 
 class Cancelled(Exception):
@@ -28,15 +31,17 @@ class Cancelled(Exception):
 def watched(conn: sqlite3.Connection, label: str, progress: Progress,
             cancel: threading.Event) -> Iterator[None]:
     """Report progress while a statement runs and interrupt it when `cancel` is set."""
+    if cancel.is_set():
+        raise Cancelled(label)
     steps = [0]
 
     def tick() -> int:
         steps[0] += 1
-        if steps[0] % 200 == 0:
-            progress(None, f"{label}: {steps[0] * 1000:,} VM steps")
+        if steps[0] % 10 == 1:
+            progress(None, f"{label}: {steps[0] * PROGRESS_OPS:,} VM steps")
         return 1 if cancel.is_set() else 0
 
-    conn.set_progress_handler(tick, 1000)
+    conn.set_progress_handler(tick, PROGRESS_OPS)
     try:
         yield
     except sqlite3.OperationalError as error:

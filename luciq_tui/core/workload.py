@@ -6,10 +6,12 @@ is safe); a `-- name: X` line names the statement that follows it.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 NAME_LINE = re.compile(r"^\s*--\s*name:\s*(?P<name>.+?)\s*$", re.IGNORECASE)
 
@@ -53,6 +55,27 @@ def _strip_comments(sql: str) -> str:
     return "\n".join(lines)
 
 
+def parse_capture(text: str, source: str = "capture log") -> tuple[WorkloadQuery, ...]:
+    """A capture log (`luciq_tui.capture`) as a workload: its SELECTs, the ones that took the
+    most time in total first, each named `captured_N` and run with its first example."""
+    totals: dict[str, list[Any]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            sql, total = str(entry["sql"]), float(entry.get("total_ms", 0.0))
+        except (ValueError, KeyError, TypeError) as error:
+            raise WorkloadError(f"{source}: line {number} is not a capture record") from error
+        slot = totals.setdefault(sql, [0.0, entry.get("example") or sql])
+        slot[0] += total
+    selects = [(total, example) for sql, (total, example) in totals.items()
+               if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+    selects.sort(key=lambda item: -item[0])
+    return tuple(WorkloadQuery(f"captured_{i}", example)
+                 for i, (_total, example) in enumerate(selects, 1))
+
+
 def load_workload(path: Path) -> tuple[WorkloadQuery, ...]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -62,4 +85,6 @@ def load_workload(path: Path) -> tuple[WorkloadQuery, ...]:
         raise WorkloadError(f"{path}: is a directory, not a workload file") from error
     except (OSError, UnicodeDecodeError) as error:
         raise WorkloadError(f"{path}: cannot read workload: {error}") from error
+    if text.lstrip().startswith("{"):
+        return parse_capture(text, str(path))
     return parse_workload(text)

@@ -6,6 +6,7 @@ and its next poll is scheduled only after the last one finished, so polls never 
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterable
@@ -107,6 +108,13 @@ class LuciqApp(App[None]):
         return self.query_one(f"#{pane_id}-pane", Pane)
 
     def on_mount(self) -> None:
+        # A full garbage collection walks every object the UI holds (tens of milliseconds
+        # with Textual's widget tree): move what exists after the first frame out of its
+        # reach, so only young objects are ever scanned and the event loop never stalls.
+        # Once more when every pane has been built and drawn: freezing only at start-up, not
+        # periodically, so later garbage is still collected and memory stays flat.
+        self.call_after_refresh(gc.freeze)
+        self.set_timer(5.0, gc.freeze)
         self.pane("alerts").update_snapshot(())
         alerts = self.pane("alerts")
         assert isinstance(alerts, AlertsPane)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TabbedContent
@@ -168,23 +169,32 @@ async def test_alerts_pane_reads_history_from_the_store(tmp_path: Path) -> None:
         assert "memory.percent is 83.0" in _cells(table)
 
 
-async def test_bad_database_is_a_message_and_the_app_keeps_running(tmp_path: Path) -> None:
-    bad = tmp_path / "notes.db"
-    bad.write_text("not a database\n")
-    before = digest(bad)
+@pytest.mark.parametrize(("kind", "message"), [
+    ("zero-byte", "empty file"), ("text", "not a SQLite database"),
+    ("truncated", "truncated"), ("corrupted page", "corrupt"), ("directory", "is a directory"),
+    ("missing", "not found"),
+])
+async def test_bad_database_is_a_message_and_the_app_keeps_running(
+    tmp_path: Path, demo: DemoWorkspace, kind: str, message: str
+) -> None:
+    from test_database import _bad_files
+
+    bad = _bad_files(tmp_path, demo)[kind]
+    before = digest(bad) if bad.is_file() else None
     config = Config(store=tmp_path / "monitoring.db",
                     databases=(DatabaseConfig("notes", bad),))
     app = _app(config)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
-        await wait_until(pilot, lambda: "not a SQLite database" in _text(app, "#db-info"))
+        await wait_until(pilot, lambda: message in _text(app, "#db-info"))
         assert "ERROR" in _cells(app.query_one("#db-list", DataTable))
         await pilot.press("w")
         await pilot.pause(0.3)
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("1")
         assert app.query_one(TabbedContent).active == "resources"
-    assert digest(bad) == before
+    if before is not None:
+        assert digest(bad) == before
 
 
 async def test_help_lists_the_keys(tmp_path: Path) -> None:

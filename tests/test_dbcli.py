@@ -161,3 +161,41 @@ def test_optimize_apply_json(demo: DemoWorkspace, tmp_path: Path) -> None:
     conn.close()
     assert list(demo.folder.glob("secure_ab_testing.luciq-backup-*.db"))
     assert _luciq("optimize", str(demo.database), "--apply", config=config).returncode == 2
+
+
+def test_every_action_on_odd_names(tmp_path: Path) -> None:
+    """Quotes, spaces and Unicode in file, table, column and index names, through the
+    advisor, index creation, drop, checkpoint, VACUUM and backup."""
+    import threading
+
+    from luciq_tui.core.config import DatabaseConfig
+    from luciq_tui.core.database import DatabaseOptimizer
+    from luciq_tui.core.optimizer import run_action
+
+    folder = tmp_path / "dïr 'x'"
+    folder.mkdir()
+    path = folder / 'db "1".db'
+    quoted = quote_identifier('tä"ble x')
+    conn = sqlite3.connect(path)
+    conn.execute(f'CREATE TABLE {quoted} ("k ey" INT, "v\'al" TEXT)')
+    conn.executemany(f"INSERT INTO {quoted} VALUES (?, ?)", [(i % 300, "x") for i in range(3000)])
+    conn.execute(f'CREATE INDEX "ïdx ""v""" ON {quoted}("v\'al")')
+    conn.execute(f'CREATE INDEX "ïdx ""vk""" ON {quoted}("v\'al", "k ey")')
+    conn.commit()
+    conn.close()
+    workload = folder / "w.sql"
+    workload.write_text(f"-- name: lookup\nSELECT \"v'al\" FROM {quoted} WHERE \"k ey\" = 7;\n")
+    optimizer = DatabaseOptimizer([DatabaseConfig("odd", path, workload)], workload_interval=0)
+    for name in ("enable_wal", "advise", "create_indexes", "drop_index", "checkpoint", "vacuum",
+                 "backup", "analyze", "integrity"):
+        optimizer.observe()
+        spec = next(s for s in optimizer.actions(None) if s.name == name)
+        assert spec.available, (name, spec.reason)
+        result = run_action(optimizer, optimizer.preview(spec), read_only=False,
+                            cancel=threading.Event())
+        assert result.ok, (name, result.summary)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0] == 3000
+    conn.close()
+    assert list(folder.glob('db "1".luciq-backup-*.db'))

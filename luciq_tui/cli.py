@@ -147,7 +147,8 @@ def _load(args: argparse.Namespace) -> Config:
 def _open_store(config: Config) -> MonitoringStore:
     path = config.store_path()
     try:
-        return MonitoringStore(path, flush_interval=max(5.0, config.refresh))
+        return MonitoringStore(path, flush_interval=max(5.0, config.refresh),
+                               raw_hours=config.raw_hours, rollup_days=config.rollup_days)
     except OSError as error:
         raise BadInput(f"{path}: cannot open the monitoring store: {error}") from error
 

@@ -314,3 +314,37 @@ async def test_advise_then_create_indexes_with_a_backup_first(demo: DemoWorkspac
     conn = sqlite3.connect(backups[0])
     assert conn.execute("SELECT count(*) FROM sqlite_schema WHERE type='index'").fetchone()[0] == 0
     conn.close()
+
+
+async def test_resources_window_switch_and_sort(tmp_path: Path) -> None:
+    import time
+
+    from luciq_tui.ui.panes.resources import ResourcesPane
+    from luciq_tui.ui.timegraph import TimeGraph
+
+    store_path = tmp_path / "monitoring.db"
+    store = MonitoringStore(store_path)
+    now = time.time()
+    for second in range(0, 900, 5):  # a quarter hour of memory at 40 %, then 60 %
+        store.record_metrics(now - 900 + second, {"memory.percent": 40.0 if second < 450
+                                                  else 60.0, "cpu.percent": 5.0})
+    store.close()
+    app = _app(Config(store=store_path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.query_one(ResourcesPane)
+        table = app.query_one("#res-processes", DataTable)
+        await wait_until(pilot, lambda: table.row_count > 0)
+        memory = app.query_one("#graph-memory", TimeGraph)
+        assert "60 s live" in "".join(s.text for s in memory.render_line(0))
+        await pilot.press("g")  # 15 min, read back from monitoring.db
+        await wait_until(pilot, lambda: "15 min" in "".join(
+            s.text for s in memory.render_line(0)) and pane.history.get("memory.percent"))
+        history = pane.history["memory.percent"]
+        assert history[0] == 40.0 and 60.0 in history  # (the live samples come last)
+        await pilot.press("g", "g", "g")  # 1 h, 24 h, back to live
+        assert pane.window == 0
+        pids_by_cpu = [table.get_row_at(r)[0] for r in range(table.row_count)]
+        await pilot.press("s")
+        rss = [table.get_row_at(r)[4] for r in range(table.row_count)]
+        assert pane.sort_by_memory and table.border_title == "by memory (s)"
+        assert len(rss) == len(pids_by_cpu)

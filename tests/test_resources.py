@@ -1,10 +1,26 @@
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from luciq_tui.core.optimizer import run_action
-from luciq_tui.core.resources import ResourcesOptimizer, read_meminfo
+import psutil
+
+from luciq_tui.core.optimizer import ActionRefused, ActionSpec, run_action
+from luciq_tui.core.resources import (
+    ProcessRow,
+    ProcessTracker,
+    ResourcesOptimizer,
+    read_meminfo,
+    read_pressure,
+)
+
+
+def _spec(optimizer: ResourcesOptimizer, name: str, target: str = "") -> ActionSpec:
+    spec = next(s for s in optimizer.actions(None) if s.name == name)
+    return replace(spec, target=target) if target else spec
 
 
 def test_observe_fills_rings_and_metrics() -> None:
@@ -32,7 +48,7 @@ def test_relief_command_runs_without_a_shell(tmp_path: Path) -> None:
     marker = tmp_path / "should-not-exist"
     argv = (sys.executable, "-c", "import sys; print(sys.argv[1])", f"$HOME; touch {marker}")
     optimizer = ResourcesOptimizer(relief_command=argv)
-    spec = optimizer.actions(None)[0]
+    spec = _spec(optimizer, 'relief')
     assert spec.available
     result = run_action(optimizer, optimizer.preview(spec), read_only=False)
     assert result.ok
@@ -43,14 +59,14 @@ def test_relief_command_runs_without_a_shell(tmp_path: Path) -> None:
 
 def test_relief_command_failures_are_results() -> None:
     missing = ResourcesOptimizer(relief_command=("/nonexistent/relief",))
-    result = run_action(missing, missing.preview(missing.actions(None)[0]), read_only=False)
+    result = run_action(missing, missing.preview(_spec(missing, 'relief')), read_only=False)
     assert not result.ok and "not found" in result.summary
     slow = ResourcesOptimizer(relief_command=(sys.executable, "-c", "import time; time.sleep(5)"),
                               relief_timeout=0.2)
-    result = run_action(slow, slow.preview(slow.actions(None)[0]), read_only=False)
+    result = run_action(slow, slow.preview(_spec(slow, 'relief')), read_only=False)
     assert not result.ok and "timed out" in result.summary
     unconfigured = ResourcesOptimizer()
-    assert not unconfigured.actions(None)[0].available
+    assert not _spec(unconfigured, 'relief').available
 
 
 def test_meminfo_reads_bytes() -> None:
@@ -58,3 +74,69 @@ def test_meminfo_reads_bytes() -> None:
     if info:
         assert info["MemTotal"] > 1024 * 1024
     assert read_meminfo("/nonexistent") == {}
+
+
+def test_leak_suspect_is_a_process_whose_rss_only_grows() -> None:
+    tracker = ProcessTracker(samples=10)
+    mib = 2**20
+    rows = []
+    for step in range(8):
+        rows = [ProcessRow(10, "leaky", "app", 1.0, 100 * mib + step * mib, create_time=1.0),
+                ProcessRow(11, "steady", "app", 1.0, 100 * mib + (step % 2) * mib,
+                           create_time=1.0),
+                ProcessRow(12, "secret", "(no access)", 0.0, 0, readable=False)]
+        top = {row.pid: row for row in tracker.update(rows)}
+    assert top[10].leak_suspect and top[10].rss_growth == 7 * mib
+    assert not top[11].leak_suspect
+    assert not top[12].leak_suspect and not top[12].readable
+    # A new process under a reused PID starts its history afresh.
+    reused = tracker.update([ProcessRow(10, "other", "app", 1.0, 50 * mib, create_time=2.0)])
+    assert reused[0].rss_growth == 0 and not reused[0].leak_suspect
+
+
+def test_pressure_reads_psi(tmp_path: Path) -> None:
+    (tmp_path / "memory").write_text("some avg10=1.50 avg60=0.20 avg300=0.00 total=123\n"
+                                     "full avg10=0.50 avg60=0.00 avg300=0.00 total=45\n")
+    (tmp_path / "cpu").write_text("some avg10=12.25 avg60=3.00 avg300=1.00 total=9\n")
+    assert read_pressure(str(tmp_path)) == {"memory": 1.5, "cpu": 12.25}
+    assert read_pressure(str(tmp_path / "none")) == {}
+
+
+def test_terminate_a_process_by_pid() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        optimizer = ResourcesOptimizer()
+        spec = _spec(optimizer, "terminate", str(child.pid))
+        preview = optimizer.preview(spec)
+        assert f"PID {child.pid}" in preview.summary and "owner" in preview.summary
+        result = run_action(optimizer, preview, read_only=False)
+        assert result.ok and "it exited" in result.summary
+        child.wait(timeout=5)  # psutil reaped it already; this only confirms it is gone
+        assert not psutil.pid_exists(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_signals_refuse_pid_1_self_and_missing() -> None:
+    optimizer = ResourcesOptimizer()
+    for target, reason in (("1", "refusing"), (str(os.getpid()), "refusing"),
+                           ("", "select a process"), ("999999999", "gone")):
+        try:
+            optimizer.preview(_spec(optimizer, "kill", target))
+        except ActionRefused as error:
+            assert reason in str(error)
+        else:
+            raise AssertionError(f"no refusal for {target!r}")
+
+
+def test_drop_caches_preview_is_honest() -> None:
+    optimizer = ResourcesOptimizer()
+    spec = _spec(optimizer, "drop_caches")
+    if os.geteuid() != 0:
+        assert not spec.available and spec.reason == "needs root"
+        return
+    preview = optimizer.preview(spec)
+    assert preview.details == ("sync()", "echo 1 > /proc/sys/vm/drop_caches")
+    assert any("not application memory" in warning for warning in preview.warnings)
+    assert any("slower" in warning for warning in preview.warnings)

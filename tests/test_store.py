@@ -84,3 +84,41 @@ def test_two_writers_on_one_store(tmp_path: Path) -> None:
     one.close()
     two.close()
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_rollups_and_retention_with_a_fake_clock(tmp_path: Path) -> None:
+    store = MonitoringStore(tmp_path / "monitoring.db", raw_hours=1, rollup_days=1)
+    start = 1_700_000_000.0 - 1_700_000_000.0 % 60  # on a minute boundary
+    for second in range(0, 3 * 3600, 10):  # three hours of samples every 10 s
+        store.record_metrics(start + second, {"cpu.percent": float(second // 60 % 60)})
+    store.flush()
+    rolled, raw_deleted, _ = store.maintain(now=start + 3 * 3600)
+    assert rolled == 180  # every finished minute, once
+    assert raw_deleted == 2 * 360  # raw older than 1 h is gone (6 samples a minute)
+    assert store.metric_count() == 360
+    conn = sqlite3.connect(tmp_path / "monitoring.db")
+    minute = conn.execute("SELECT avg_value, min_value, max_value, samples FROM metric_rollups "
+                          "WHERE minute = ?", (int(start // 60) + 5,)).fetchone()
+    assert minute == (5.0, 5.0, 5.0, 6)
+    # Running again rolls up nothing twice; a day later the old rollups go too.
+    assert store.maintain(now=start + 3 * 3600)[0] == 0
+    _, _, old = store.maintain(now=start + 86400 + 3 * 3600)
+    assert old == 180
+    store.close()
+
+
+async def test_history_reads_raw_and_rollups(tmp_path: Path) -> None:
+    path = tmp_path / "monitoring.db"
+    store = MonitoringStore(path)
+    now = 1_800_000_000.0
+    for second in range(0, 7200):
+        store.record_metrics(now - 7200 + second, {"memory.percent": 50.0 if second < 3600
+                                                   else 70.0})
+    store.flush()
+    store.maintain(now=now)
+    reader = StoreReader(path)
+    last_15m = (await reader.history(["memory.percent"], 900, 60, now=now))["memory.percent"]
+    assert len(last_15m) == 60 and set(last_15m) == {70.0}
+    day = (await reader.history(["memory.percent"], 86400, 100, now=now))["memory.percent"]
+    assert day and min(day) >= 50.0 and max(day) == 70.0  # from the per-minute rollups
+    store.close()

@@ -21,9 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlglot
-from sqlglot import exp
+from typing import Any
 
 from luciq_tui.core.database import _bind_count, explain, open_readonly, quote_identifier
 from luciq_tui.core.workload import WorkloadQuery
@@ -121,7 +119,9 @@ class Advice:
 
 
 # -- reading a query's shape -------------------------------------------------------------
-def _conjuncts(node: object) -> list[exp.Expression]:
+def _conjuncts(node: object) -> list[Any]:
+    from sqlglot import exp
+
     if node is None:
         return []
     if isinstance(node, exp.Where):
@@ -134,6 +134,8 @@ def _conjuncts(node: object) -> list[exp.Expression]:
 
 
 def _constant(node: object) -> bool:
+    from sqlglot import exp
+
     return isinstance(node, (exp.Literal, exp.Placeholder, exp.Null, exp.Boolean)) or (
         isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
     )
@@ -141,6 +143,9 @@ def _constant(node: object) -> bool:
 
 def analyze_query(sql: str, schema: dict[str, list[str]]) -> list[TableUse]:
     """Which columns of which tables one SELECT uses, and how. Raises AdvisorError."""
+    import sqlglot  # loaded only when advising: the dashboard need not carry it
+    from sqlglot import exp
+
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except sqlglot.errors.ParseError as error:

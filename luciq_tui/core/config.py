@@ -75,6 +75,8 @@ class Config:
     filesystem_interval: float = 60.0
     alert_rules: tuple[AlertRuleConfig, ...] = ()
     auto_actions: bool = False
+    raw_hours: float = 24.0
+    rollup_days: float = 30.0
     alert_bell: bool = False
     source: Path | None = None
 
@@ -139,6 +141,12 @@ min_age_seconds = 300
 # Temp folders where any file not modified for temp_max_age_days may be cleaned too.
 temp_dirs = []
 temp_max_age_days = 7
+
+[retention]
+# monitoring.db keeps raw samples this long, and per-minute rollups (for the long graphs)
+# this long; older rows are deleted in the background.
+raw_hours = 24
+rollup_days = 30
 
 [api]
 # "Analyze now" sends at most this many requests, this many at a time, for at most this
@@ -217,8 +225,8 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     """Turn parsed TOML into a `Config`, naming the first key that is wrong."""
     top = {
         "refresh", "read_only", "store", "databases", "endpoints", "filesystem",
-        "resources", "alerts", "api", "database_interval", "probe_interval", "filesystem_interval",
-        "workload_interval",
+        "resources", "alerts", "api", "database_interval", "retention", "probe_interval",
+        "filesystem_interval", "workload_interval",
     }
     _check_keys(data, top, "")
     kwargs: dict[str, Any] = {}
@@ -302,6 +310,13 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
             filesystem["min_age_seconds"], "filesystem.min_age_seconds", 0
         )
 
+    retention = _expect(data.get("retention", {}), dict, "retention", "a table")
+    _check_keys(retention, {"raw_hours", "rollup_days"}, "retention.")
+    if "raw_hours" in retention:
+        kwargs["raw_hours"] = _number(retention["raw_hours"], "retention.raw_hours", 1)
+    if "rollup_days" in retention:
+        kwargs["rollup_days"] = _number(retention["rollup_days"], "retention.rollup_days", 1)
+
     api = _expect(data.get("api", {}), dict, "api", "a table")
     _check_keys(api, {"burst_count", "burst_concurrency", "burst_max_seconds"}, "api.")
     for key, low, high in (("burst_count", 1, MAX_BURST_COUNT),
@@ -350,6 +365,7 @@ METRIC_FAMILIES: dict[str, set[str]] = {
     "load": {"1m"},
     "memory": {"percent", "available_bytes"},
     "swap": {"percent"},
+    "pressure": {"avg10"},
     "disk": {"percent", "read_bps", "write_bps"},
     "net": {"rx_bps", "tx_bps"},
     "db": {"ok", "size_bytes", "wal_bytes", "free_percent", "ms", "integrity_ok"},

@@ -6,14 +6,16 @@ tuples, so the pane draws graphs without touching psutil.
 
 from __future__ import annotations
 
+import itertools
 import os
+import signal
 import socket
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psutil
 
@@ -47,6 +49,10 @@ class ProcessRow:
     user: str
     cpu_percent: float
     rss: int
+    readable: bool = True
+    rss_growth: int = 0  # bytes over the window
+    leak_suspect: bool = False  # RSS only grew over the window
+    create_time: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class ResourcesSnapshot:
     processes: tuple[ProcessRow, ...]
     history: dict[str, tuple[float, ...]] = field(default_factory=dict)
     interval: float = 1.0
+    pressure: dict[str, float] = field(default_factory=dict)
 
 
 def read_meminfo(path: str = "/proc/meminfo") -> dict[str, int]:
@@ -113,6 +120,8 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         self._rings: dict[str, deque[float]] = {name: deque(maxlen=size) for name in SERIES}
         self._last_io: tuple[float, int, int, int, int] | None = None
         self._processes: tuple[ProcessRow, ...] = ()
+        self._tracker = ProcessTracker()
+        self._mounts: tuple[MountUsage, ...] = ()
         self._ticks = 0
         self._hostname = socket.gethostname()
         self._boot = psutil.boot_time()
@@ -132,7 +141,9 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         except OSError:
             load = (0.0, 0.0, 0.0)
         if self._ticks % self.process_every == 0:
-            self._processes = top_processes()
+            self._processes = self._tracker.update(scan_processes())
+        if self._ticks % 10 == 0:  # disk usage changes slowly: every 10th sample
+            self._mounts = mount_usage()
         self._ticks += 1
         sample = {
             "cpu": cpu,
@@ -163,10 +174,11 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
             disk_write_bps=rates[1],
             net_rx_bps=rates[2],
             net_tx_bps=rates[3],
-            mounts=mount_usage(),
+            mounts=self._mounts,
             processes=self._processes,
             history={name: tuple(ring) for name, ring in self._rings.items()},
             interval=self.interval,
+            pressure=read_pressure(),
         )
 
     def _rates(self, now: float, disk: object, net: object) -> tuple[float, float, float, float]:
@@ -198,11 +210,21 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         }
         for mount in snapshot.mounts:
             values[f"disk.{mount.mountpoint}.percent"] = mount.percent
+        for resource, share in snapshot.pressure.items():
+            values[f"pressure.{resource}.avg10"] = share
         return values
 
     def actions(self, snapshot: ResourcesSnapshot | None) -> tuple[ActionSpec, ...]:
         configured = bool(self.relief_command)
+        root = os.geteuid() == 0
         return (
+            ActionSpec(self.name, "terminate", "Terminate process (SIGTERM)", "t", "",
+                       "Ask the process selected in the Resources pane to exit."),
+            ActionSpec(self.name, "kill", "Kill process (SIGKILL)", "K", "",
+                       "Kill the process selected in the Resources pane; it cannot clean up."),
+            ActionSpec(self.name, "drop_caches", "Drop page cache", "D", "",
+                       "sync, then write 1 to /proc/sys/vm/drop_caches (root only).",
+                       available=root, reason="" if root else "needs root"),
             ActionSpec(
                 optimizer=self.name,
                 name="relief",
@@ -215,6 +237,21 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         )
 
     def preview(self, action: ActionSpec) -> Preview:
+        if action.name in ("terminate", "kill"):
+            return self._preview_signal(action)
+        if action.name == "drop_caches":
+            if os.geteuid() != 0:
+                raise ActionRefused("dropping the page cache needs root")
+            cached = read_meminfo().get("Cached", 0)
+            return Preview(
+                action, "Flush dirty pages, then drop the page cache",
+                ("sync()", "echo 1 > /proc/sys/vm/drop_caches"),
+                cost=f"frees about {cached / 2**20:.0f} MiB of page cache",
+                warnings=("This frees cache, not application memory: MemAvailable already "
+                          "counts reclaimable cache, and the kernel drops it by itself under "
+                          "pressure.",
+                          "The next reads of every cached file go to disk: usually slower.",),
+            )
         if action.name != "relief":
             raise ActionRefused(f"unknown action {action.name!r}")
         if not self.relief_command:
@@ -228,9 +265,50 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
             payload=self.relief_command,
         )
 
+    def _preview_signal(self, action: ActionSpec) -> Preview:
+        try:
+            pid = int(action.target)
+            process = psutil.Process(pid)
+            with process.oneshot():
+                name, user = process.name(), process.username()
+                created, rss = process.create_time(), process.memory_info().rss
+                command = " ".join(process.cmdline()) or name
+        except ValueError:
+            raise ActionRefused("select a process in the Resources pane first") from None
+        except psutil.NoSuchProcess:
+            raise ActionRefused(f"process {action.target} is gone") from None
+        except psutil.AccessDenied:
+            raise ActionRefused(f"process {action.target}: permission denied") from None
+        if pid in (1, os.getpid()):
+            raise ActionRefused(f"refusing to signal PID {pid} ({name})")
+        signal_name = "SIGTERM" if action.name == "terminate" else "SIGKILL"
+        return Preview(
+            action, f"Send {signal_name} to {name} (PID {pid}, owner {user})",
+            (f"kill -{signal_name[3:]} {pid}", f"command: {command[:200]}",
+             f"RSS {rss / 2**20:.1f} MiB"),
+            cost="the process stops; its work in progress is lost"
+                 + ("" if action.name == "terminate" else ", without a chance to clean up"),
+            warnings=("Check that nothing restarts it in a loop (systemd, a supervisor).",),
+            payload=(pid, created, int(signal.SIGTERM if action.name == "terminate"
+                                       else signal.SIGKILL)),
+        )
+
     def execute(
         self, preview: Preview, progress: ProgressCallback, cancel: threading.Event
     ) -> ActionResult:
+        if preview.action.name in ("terminate", "kill"):
+            return self._signal(preview, progress, cancel)
+        if preview.action.name == "drop_caches":
+            before = _memory_figures() | {"cached_bytes": read_meminfo().get("Cached", 0)}
+            progress(None, "sync")
+            os.sync()
+            with open("/proc/sys/vm/drop_caches", "w", encoding="ascii") as handle:
+                handle.write("1\n")
+            after = _memory_figures() | {"cached_bytes": read_meminfo().get("Cached", 0)}
+            freed = before["cached_bytes"] - after["cached_bytes"]
+            return ActionResult(preview.action, True,
+                                f"page cache {freed / 2**20:+.0f} MiB freed (Cached in "
+                                "/proc/meminfo, before and after)", before=before, after=after)
         argv = [str(part) for part in preview.payload]
         before = _memory_figures()
         progress(None, f"running {argv[0]}")
@@ -259,8 +337,37 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         return ActionResult(preview.action, ok, summary, before=before, after=after,
                             output=output, duration_s=duration)
 
+    def _signal(self, preview: Preview, progress: ProgressCallback,
+                cancel: threading.Event) -> ActionResult:
+        pid, created, number = (int(preview.payload[0]), float(preview.payload[1]),
+                                int(preview.payload[2]))
+        try:
+            process = psutil.Process(pid)
+            if process.create_time() != created:
+                raise ActionRefused(f"PID {pid} is now another process; nothing sent")
+            before = _memory_figures()
+            process.send_signal(number)
+        except psutil.NoSuchProcess:
+            return ActionResult(preview.action, True, f"PID {pid} had already exited")
+        except psutil.AccessDenied:
+            raise ActionRefused(f"PID {pid}: permission denied") from None
+        progress(None, f"waiting for PID {pid} to exit")
+        try:
+            process.wait(timeout=5)
+            gone = True
+        except psutil.TimeoutExpired:
+            gone = False
+        after = _memory_figures()
+        freed = after["available_bytes"] - before["available_bytes"]
+        name = signal.Signals(number).name
+        summary = (f"sent {name} to PID {pid}; " + ("it exited" if gone else
+                                                    "still running after 5 s")
+                   + f"; available memory {freed / 2**20:+.1f} MiB")
+        return ActionResult(preview.action, gone, summary, before=before, after=after)
+
 
 def _memory_figures() -> dict[str, int]:
+    """MemAvailable and Dirty, in bytes."""
     info = read_meminfo()
     return {
         "available_bytes": info.get("MemAvailable", psutil.virtual_memory().available),
@@ -291,19 +398,69 @@ def mount_usage() -> tuple[MountUsage, ...]:
     return tuple(mounts[:8])
 
 
-def top_processes(limit: int = 12) -> tuple[ProcessRow, ...]:
-    """The busiest processes; ones psutil cannot read show as such instead of failing."""
+def scan_processes() -> list[ProcessRow]:
+    """Every process; ones psutil cannot read (another user's, as non-root) show as such."""
     rows = []
     for process in psutil.process_iter(["pid", "name", "username", "cpu_percent",
-                                        "memory_info"]):
+                                        "memory_info", "create_time"]):
         info = process.info
         memory = info.get("memory_info")
         rows.append(ProcessRow(
             pid=int(info["pid"]),
             name=str(info.get("name") or "?"),
-            user=str(info.get("username") or "(unreadable)"),
+            user=str(info.get("username") or "(no access)"),
             cpu_percent=float(info.get("cpu_percent") or 0.0),
             rss=int(memory.rss) if memory is not None else 0,
+            readable=memory is not None,
+            create_time=float(info.get("create_time") or 0.0),
         ))
-    rows.sort(key=lambda row: (row.cpu_percent, row.rss), reverse=True)
-    return tuple(rows[:limit])
+    return rows
+
+
+class ProcessTracker:
+    """Keeps each process's RSS over the window, to tell growth and leak suspects."""
+
+    def __init__(self, samples: int = 20, limit: int = 15) -> None:
+        self.samples = samples
+        self.limit = limit
+        self._rss: dict[tuple[int, float], deque[int]] = {}
+
+    def update(self, rows: list[ProcessRow]) -> tuple[ProcessRow, ...]:
+        """The top processes by CPU and by memory, with their growth over the window."""
+        alive = set()
+        for row in rows:
+            key = (row.pid, row.create_time)
+            alive.add(key)
+            if row.readable:
+                self._rss.setdefault(key, deque(maxlen=self.samples)).append(row.rss)
+        for key in list(self._rss):
+            if key not in alive:
+                del self._rss[key]
+        by_cpu = sorted(rows, key=lambda r: (r.cpu_percent, r.rss), reverse=True)[:self.limit]
+        by_rss = sorted(rows, key=lambda r: r.rss, reverse=True)[:self.limit]
+        chosen = {row.pid: row for row in (*by_cpu, *by_rss)}
+        result = []
+        for row in chosen.values():
+            history = list(self._rss.get((row.pid, row.create_time), ()))
+            growth = history[-1] - history[0] if len(history) > 1 else 0
+            rises = sum(1 for a, b in itertools.pairwise(history) if b > a)
+            never_falls = all(b >= a for a, b in itertools.pairwise(history))
+            suspect = len(history) >= 5 and never_falls and rises >= 3 and growth >= 2**20
+            result.append(replace(row, rss_growth=growth, leak_suspect=suspect))
+        return tuple(result)
+
+
+def read_pressure(folder: str = "/proc/pressure") -> dict[str, float]:
+    """PSI "some avg10" for cpu, memory and io: the share of the last 10 s in which some task
+    waited for that resource. Empty where the kernel has no PSI."""
+    values = {}
+    for resource in ("cpu", "memory", "io"):
+        try:
+            with open(os.path.join(folder, resource), encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("some"):
+                        fields = dict(part.split("=") for part in line.split()[1:])
+                        values[resource] = float(fields["avg10"])
+        except (OSError, ValueError, KeyError):
+            continue
+    return values

@@ -29,6 +29,21 @@ CREATE TABLE IF NOT EXISTS performance_metrics (
 );
 CREATE INDEX IF NOT EXISTS idx_performance_metrics_timestamp
     ON performance_metrics(timestamp);
+CREATE INDEX IF NOT EXISTS idx_performance_metrics_name_time
+    ON performance_metrics(metric_name, timestamp);
+CREATE TABLE IF NOT EXISTS metric_rollups (
+    metric_name TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    avg_value REAL NOT NULL,
+    min_value REAL NOT NULL,
+    max_value REAL NOT NULL,
+    samples INTEGER NOT NULL,
+    PRIMARY KEY (metric_name, minute)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS store_state (
+    key TEXT PRIMARY KEY,
+    value REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY,
     timestamp REAL NOT NULL,
@@ -128,9 +143,14 @@ class Baseline:
 class MonitoringStore:
     """The writing side of `monitoring.db`, safe to share between worker threads."""
 
-    def __init__(self, path: Path, flush_interval: float = 5.0) -> None:
+    def __init__(self, path: Path, flush_interval: float = 5.0, raw_hours: float = 24.0,
+                 rollup_days: float = 30.0, maintain_every: float = 60.0) -> None:
         self.path = path
         self.flush_interval = flush_interval
+        self.raw_seconds = raw_hours * 3600
+        self.rollup_seconds = rollup_days * 86400
+        self.maintain_every = maintain_every
+        self._last_maintain = time.monotonic()
         self.warning: str | None = None
         self._lock = threading.Lock()
         self._pending: list[tuple[float, str, float]] = []
@@ -172,9 +192,42 @@ class MonitoringStore:
             self._pending.extend((timestamp, name, value) for name, value in metrics.items())
 
     def maybe_flush(self) -> None:
-        """Flush queued samples when the flush interval has passed."""
+        """Flush queued samples when the flush interval has passed, and roll up and prune
+        once per `maintain_every` (called from a worker thread, never the UI loop)."""
         if time.monotonic() - self._last_flush >= self.flush_interval:
             self.flush()
+        if time.monotonic() - self._last_maintain >= self.maintain_every:
+            self._last_maintain = time.monotonic()
+            self.maintain()
+
+    def maintain(self, now: float | None = None) -> tuple[int, int, int]:
+        """Roll every finished minute up into `metric_rollups`, then delete raw samples older
+        than the raw retention and rollups older than theirs. Returns (rolled minutes' rows,
+        raw rows deleted, rollup rows deleted)."""
+        now = time.time() if now is None else now
+        self.flush()  # queued samples belong to the minutes being rolled up
+        done_minute = int(now // 60)  # minutes before this one are complete
+        with self._lock, _transaction(self._conn):
+            row = self._conn.execute(
+                "SELECT value FROM store_state WHERE key = 'rolled_up_to'").fetchone()
+            start = int(row[0]) if row else int(
+                (self._conn.execute("SELECT min(timestamp) FROM performance_metrics")
+                 .fetchone()[0] or now) // 60)
+            rolled = self._conn.execute(
+                "INSERT OR REPLACE INTO metric_rollups(metric_name, minute, avg_value, "
+                "min_value, max_value, samples) SELECT metric_name, CAST(timestamp / 60 AS "
+                "INTEGER), avg(metric_value), min(metric_value), max(metric_value), count(*) "
+                "FROM performance_metrics WHERE timestamp >= ? AND timestamp < ? "
+                "GROUP BY metric_name, CAST(timestamp / 60 AS INTEGER)",
+                (start * 60, done_minute * 60)).rowcount
+            self._conn.execute(
+                "INSERT OR REPLACE INTO store_state(key, value) VALUES ('rolled_up_to', ?)",
+                (max(start, done_minute),))
+            raw = self._conn.execute("DELETE FROM performance_metrics WHERE timestamp < ?",
+                                     (now - self.raw_seconds,)).rowcount
+            old = self._conn.execute("DELETE FROM metric_rollups WHERE minute < ?",
+                                     (int((now - self.rollup_seconds) // 60),)).rowcount
+        return rolled, raw, old
 
     def flush(self) -> int:
         """Write every queued sample in one transaction; returns how many rows."""
@@ -353,6 +406,18 @@ class _transaction:
         self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
+HISTORY_RAW = (
+    "SELECT CAST(timestamp / ? AS INTEGER) AS bucket, avg(metric_value) FROM "
+    "performance_metrics WHERE metric_name = ? AND timestamp >= ? GROUP BY bucket "
+    "ORDER BY bucket"
+)
+HISTORY_ROLLUP = (
+    "SELECT CAST(minute * 60 / ? AS INTEGER) AS bucket, sum(avg_value * samples) / "
+    "sum(samples) FROM metric_rollups WHERE metric_name = ? AND minute >= ? GROUP BY bucket "
+    "ORDER BY bucket"
+)
+
+
 class StoreReader:
     """Reads history for the dashboard without blocking its event loop (aiosqlite)."""
 
@@ -372,6 +437,23 @@ class StoreReader:
         """The newest alert transitions, optionally only since a time and of some severities."""
         query, params = alert_query(limit, since, severities)
         return [AlertRecord(*row) for row in await self._fetch(query, params)]
+
+    async def history(self, metrics: Iterable[str], window_s: float, points: int,
+                      now: float | None = None) -> dict[str, tuple[float, ...]]:
+        """Each metric over the last `window_s`, averaged into at most `points` buckets:
+        raw samples for windows up to the raw retention, per-minute rollups beyond."""
+        now = time.time() if now is None else now
+        bucket = max(1.0, window_s / max(1, points))
+        since = now - window_s
+        result = {}
+        for metric in metrics:
+            if window_s <= 3600:
+                rows = await self._fetch(HISTORY_RAW, (bucket, metric, since))
+            else:
+                rows = await self._fetch(HISTORY_ROLLUP, (max(60.0, bucket), metric,
+                                                          int(since // 60)))
+            result[metric] = tuple(float(value) for _bucket, value in rows)
+        return result
 
     async def action_log(self, limit: int = 200) -> list[ActionLogRecord]:
         return [_action_record(row) for row in await self._fetch(ACTION_QUERY, (limit,))]

@@ -6,10 +6,12 @@ and its next poll is scheduled only after the last one finished, so polls never 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -46,7 +48,7 @@ from luciq_tui.ui.panes.alerts import AlertsPane
 from luciq_tui.ui.panes.base import Pane
 from luciq_tui.ui.panes.databases import DatabasesPane
 from luciq_tui.ui.panes.endpoints import EndpointsPane
-from luciq_tui.ui.panes.resources import ResourcesPane
+from luciq_tui.ui.panes.resources import HISTORY_METRICS, ResourcesPane
 
 PANES: tuple[tuple[str, str, type[Pane[Any]]], ...] = (
     ("resources", "Resources", ResourcesPane),
@@ -94,6 +96,7 @@ class LuciqApp(App[None]):
         self._in_flight: set[str] = set()
         self._poll_again: set[str] = set()
         self._scan_reported = 0.0
+        self._history_read = 0.0
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -125,6 +128,7 @@ class LuciqApp(App[None]):
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=10)
         self._set_visible("resources")
+        self.call_after_refresh(self._initial_focus)  # so the first pane's keys show and work
         self.refresh_actions()
         self.load_history()
         self._draw_status()
@@ -148,6 +152,11 @@ class LuciqApp(App[None]):
     def action_show_pane(self, pane_id: str) -> None:
         self.query_one(TabbedContent).active = pane_id
         self._focus_pane(pane_id)
+
+    def _initial_focus(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "resources" and self.screen is self.screen_stack[0]:
+            self._focus_pane("resources")
 
     def _focus_pane(self, pane_id: str) -> None:
         pane = self.pane(pane_id)
@@ -192,11 +201,26 @@ class LuciqApp(App[None]):
             return
         self._errors.pop(result.optimizer, None)
         self.show_snapshot(result.optimizer, result.snapshot)
+        if name == "resources" and self._history_due():
+            self.load_resource_history()
         if result.transitions:
             self.show_transitions(result.transitions)
         for auto in result.auto_actions:
             self.notify(auto.summary, title=f"Auto-action: {auto.action.label}",
                         severity="information" if auto.ok else "error", timeout=10)
+
+    def _history_due(self) -> bool:
+        """Re-read a long window every 15 s while it shows, not at every sample."""
+        pane = self.pane("resources")
+        if not isinstance(pane, ResourcesPane) or not pane.window_seconds:
+            return False
+        if not pane.visible_pane:
+            return False
+        now = time.monotonic()
+        if now - self._history_read < 15:
+            return False
+        self._history_read = now
+        return True
 
     def show_snapshot(self, optimizer: str, snapshot: Any) -> None:
         """Hand a snapshot to its pane (tests call this with fixed snapshots)."""
@@ -238,6 +262,20 @@ class LuciqApp(App[None]):
         self.query_one("#status-bar", Static).update(text)
 
     # -- history from the store -----------------------------------------------------------
+    @work(group="resource-history", exclusive=True, exit_on_error=False)
+    async def load_resource_history(self) -> None:
+        """The Resources graphs' long window, read back from monitoring.db."""
+        pane = self.pane("resources")
+        assert isinstance(pane, ResourcesPane)
+        window = pane.window_seconds
+        if self.reader is None or not window:
+            return
+        if self.monitor.store is not None:  # let the latest samples in first
+            await asyncio.to_thread(self.monitor.store.flush)
+        history = await self.reader.history(HISTORY_METRICS, window, 240)
+        if pane.window_seconds == window:
+            pane.show_history(history)
+
     @work(group="history", exclusive=True, exit_on_error=False)
     async def load_history(self) -> None:
         """Read the alert history and the action log back from monitoring.db."""
@@ -260,10 +298,14 @@ class LuciqApp(App[None]):
         pane.show_actions(self.monitor.actions())
 
     def find_action(self, key: str, target: str = "") -> ActionSpec | None:
-        for spec in self.monitor.actions():
-            if f"{spec.optimizer}.{spec.name}" == key and (not target or spec.target == target):
+        """The action `key` on `target`; an action offered without a target (a process
+        signal, say) takes the target the pane chose."""
+        specs = [s for s in self.monitor.actions() if f"{s.optimizer}.{s.name}" == key]
+        for spec in specs:
+            if not target or spec.target == target:
                 return spec
-        return None
+        open_ended = next((spec for spec in specs if not spec.target), None)
+        return replace(open_ended, target=target) if open_ended else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in ("request_action", "cancel_action") and self.read_only)

@@ -1,6 +1,12 @@
-"""Resources pane: the machine at a glance, live graphs of the last minute, top processes."""
+"""Resources pane: the machine at a glance, graphs over a window, top processes.
+
+The live window draws the optimizer's in-memory rings; 15 min, 1 h and 24 h are read back
+from monitoring.db by the app (the pane does no I/O) and handed over with `show_history`.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -8,12 +14,24 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
-from luciq_tui.core.resources import ResourcesSnapshot
+from luciq_tui.core.resources import MountUsage, ProcessRow, ResourcesSnapshot
 from luciq_tui.format import human_bytes, human_duration, human_rate
-from luciq_tui.ui.graph import Graph
 from luciq_tui.ui.panes.base import Pane
+from luciq_tui.ui.timegraph import Series, TimeGraph
+
+if TYPE_CHECKING:
+    from luciq_tui.ui.app import LuciqApp
 
 BAR_CELLS = 10
+KIB = 1024.0
+# (label, seconds); 0 is the live minute from memory.
+WINDOWS: tuple[tuple[str, float], ...] = (("60 s live", 0.0), ("15 min", 900.0),
+                                          ("1 h", 3600.0), ("24 h", 86400.0))
+HISTORY_METRICS = ("cpu.percent", "memory.percent", "swap.percent", "net.rx_bps",
+                   "net.tx_bps", "disk.read_bps", "disk.write_bps")
+RING_FOR_METRIC = {"cpu.percent": "cpu", "memory.percent": "memory", "swap.percent": "swap",
+                   "net.rx_bps": "net_rx", "net.tx_bps": "net_tx",
+                   "disk.read_bps": "disk_read", "disk.write_bps": "disk_write"}
 
 
 def bar(percent: float, cells: int = BAR_CELLS) -> str:
@@ -26,28 +44,84 @@ def level_style(percent: float, warn: float = 80.0, crit: float = 85.0) -> str:
 
 
 class ResourcesPane(Pane[ResourcesSnapshot]):
-    """CPU, memory, swap, disks and network; relief command on `r`."""
+    """CPU, memory, swap, disks and network. `g` switches the graphs' window, `s` the process
+    sort; `t` / `K` signal the selected process, `D` drops the page cache, `r` runs the
+    relief command."""
 
     optimizer = "resources"
-    BINDINGS = [Binding("r", "app.run_action('resources.relief')", "Relief cmd")]
+    BINDINGS = [
+        Binding("g", "cycle_window", "Window"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("t", "signal('terminate')", "SIGTERM"),
+        Binding("K", "signal('kill')", "SIGKILL", show=False),
+        Binding("D", "app.request_action('resources.drop_caches')", "Drop cache", show=False),
+        Binding("r", "app.request_action('resources.relief')", "Relief cmd", show=False),
+    ]
+    ACTION_KEYS = frozenset({"signal"})
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.window = 0
+        self.sort_by_memory = False
+        self.history: dict[str, tuple[float, ...]] = {}
+        self._shown_processes: tuple[ProcessRow, ...] | None = None
+        self._shown_mounts: tuple[MountUsage, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the first sample…", id="res-summary")
         with Horizontal(id="res-body"):
             with Grid(id="res-graphs"):
-                yield Graph("CPU %", ymax=100, id="graph-cpu")
-                yield Graph("Memory %", ymax=100, id="graph-memory")
-                yield Graph("Network", id="graph-net")
-                yield Graph("Disk IO", id="graph-disk")
+                yield TimeGraph("CPU", id="graph-cpu")
+                yield TimeGraph("Memory", id="graph-memory")
+                yield TimeGraph("Net", id="graph-net")
+                yield TimeGraph("Disk", id="graph-disk")
             with Vertical(id="res-side"):
                 yield DataTable(id="res-processes", cursor_type="row", zebra_stripes=True)
                 yield DataTable(id="res-mounts", cursor_type="none")
 
     def on_mount(self) -> None:
         processes = self.query_one("#res-processes", DataTable)
-        processes.add_columns("PID", "Process", "User", "CPU %", "RSS")
+        processes.add_columns("PID", "Process", "User", "CPU %", "RSS", "Growth")
         mounts = self.query_one("#res-mounts", DataTable)
         mounts.add_columns("Mount", "Type", "Used", "Size", "Use %")
+
+    @property
+    def window_seconds(self) -> float:
+        return WINDOWS[self.window][1]
+
+    def action_cycle_window(self) -> None:
+        self.window = (self.window + 1) % len(WINDOWS)
+        self.history = {}
+        if self.window_seconds:
+            cast("LuciqApp", self.app).load_resource_history()
+        self.redraw()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by_memory = not self.sort_by_memory
+        self._shown_processes = None
+        self.redraw()
+
+    def action_signal(self, name: str) -> None:
+        cast("LuciqApp", self.app).request_action(f"resources.{name}", self.selected_pid)
+
+    @property
+    def selected_pid(self) -> str:
+        table = self.query_one("#res-processes", DataTable)
+        if not table.row_count:
+            return ""
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(row_key.value or "")
+
+    def show_history(self, history: dict[str, tuple[float, ...]]) -> None:
+        """Long-window series read from the store (metric name → values, oldest first)."""
+        self.history = history
+        self.redraw()
+
+    def _series(self, snapshot: ResourcesSnapshot) -> dict[str, tuple[float, ...]]:
+        if self.window_seconds:
+            return {metric: self.history.get(metric, ()) for metric in HISTORY_METRICS}
+        return {metric: snapshot.history.get(ring, ())
+                for metric, ring in RING_FOR_METRIC.items()}
 
     def draw(self, snapshot: ResourcesSnapshot) -> None:
         summary = Text()
@@ -57,8 +131,11 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         summary.append(bar(snapshot.cpu_percent))
         cores = " ".join(f"{value:3.0f}" for value in snapshot.per_core[:16])
         summary.append(f"  cores [{cores}]  load {snapshot.load[0]:.2f} {snapshot.load[1]:.2f} "
-                       f"{snapshot.load[2]:.2f}\n")
-        summary.append("Mem ", style="bold")
+                       f"{snapshot.load[2]:.2f}")
+        if snapshot.pressure:
+            summary.append("  pressure " + " ".join(
+                f"{name} {value:.1f}%" for name, value in snapshot.pressure.items()))
+        summary.append("\nMem ", style="bold")
         summary.append(f"{snapshot.memory_percent:5.1f}% ",
                        style=level_style(snapshot.memory_percent))
         summary.append(bar(snapshot.memory_percent))
@@ -72,30 +149,55 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
                        f"{human_rate(snapshot.disk_write_bps)}")
         self.query_one("#res-summary", Static).update(summary)
 
-        history = snapshot.history
-        step = snapshot.interval
-        self.query_one("#graph-cpu", Graph).show([("cpu", history.get("cpu", ()))], step)
-        self.query_one("#graph-memory", Graph).show(
-            [("memory", history.get("memory", ())), ("swap", history.get("swap", ()))], step)
-        kib = 1024.0
-        self.query_one("#graph-net", Graph).show(
-            [("rx", [v / kib for v in history.get("net_rx", ())]),
-             ("tx", [v / kib for v in history.get("net_tx", ())])], step, "KiB/s")
-        self.query_one("#graph-disk", Graph).show(
-            [("read", [v / kib for v in history.get("disk_read", ())]),
-             ("write", [v / kib for v in history.get("disk_write", ())])], step, "KiB/s")
-
-        processes = self.query_one("#res-processes", DataTable)
+        series = self._series(snapshot)
+        window = WINDOWS[self.window][0]
+        self.query_one("#graph-cpu", TimeGraph).show(
+            [Series("", series["cpu.percent"], "%", 100.0)], window)
+        self.query_one("#graph-memory", TimeGraph).show(
+            [Series("used", series["memory.percent"], "%", 100.0),
+             Series("swap", series["swap.percent"], "%", 100.0)], window)
+        self.query_one("#graph-net", TimeGraph).show(
+            [Series("rx", tuple(v / KIB for v in series["net.rx_bps"]), " KiB/s"),
+             Series("tx", tuple(v / KIB for v in series["net.tx_bps"]), " KiB/s")], window)
+        self.query_one("#graph-disk", TimeGraph).show(
+            [Series("read", tuple(v / KIB for v in series["disk.read_bps"]), " KiB/s"),
+             Series("write", tuple(v / KIB for v in series["disk.write_bps"]), " KiB/s")],
+            window)
+        if snapshot.processes != self._shown_processes:
+            self._shown_processes = snapshot.processes
+            self._draw_processes(snapshot.processes)
+        if snapshot.mounts == self._shown_mounts:
+            return
+        self._shown_mounts = snapshot.mounts
+        mounts = self.query_one("#res-mounts", DataTable)
         with self.app.batch_update():
-            processes.clear()
-            for row in snapshot.processes:
-                processes.add_row(str(row.pid), row.name[:24], row.user[:12],
-                                  f"{row.cpu_percent:.1f}", human_bytes(row.rss),
-                                  key=str(row.pid))
-            mounts = self.query_one("#res-mounts", DataTable)
             mounts.clear()
             for mount in snapshot.mounts:
                 mounts.add_row(mount.mountpoint[:20], mount.fstype, human_bytes(mount.used),
                                human_bytes(mount.total),
                                Text(f"{mount.percent:.0f}%", style=level_style(mount.percent,
                                                                                85, 95)))
+
+    def _draw_processes(self, rows: tuple[ProcessRow, ...]) -> None:
+        table = self.query_one("#res-processes", DataTable)
+        selected = self.selected_pid
+        if self.sort_by_memory:
+            ordered = sorted(rows, key=lambda r: r.rss, reverse=True)
+        else:
+            ordered = sorted(rows, key=lambda r: (r.cpu_percent, r.rss), reverse=True)
+        with self.app.batch_update():
+            table.clear()
+            for row in ordered:
+                growth = Text("")
+                if row.leak_suspect:
+                    growth = Text(f"+{human_bytes(row.rss_growth)} leak?", style="bold red")
+                elif row.rss_growth:
+                    growth = Text(f"{row.rss_growth / 2**20:+.1f} MiB", style="dim")
+                table.add_row(str(row.pid), row.name[:22], row.user[:12],
+                              f"{row.cpu_percent:.1f}",
+                              human_bytes(row.rss) if row.readable else "(no access)",
+                              growth, key=str(row.pid))
+            keys = [str(row.pid) for row in ordered]
+            if selected in keys:
+                table.move_cursor(row=keys.index(selected))
+        table.border_title = "by memory (s)" if self.sort_by_memory else "by CPU (s)"

@@ -171,12 +171,27 @@ def run_dashboard(config: Config, warnings: Sequence[str] = ()) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from luciq_tui.core.demo import DemoService, demo_config, ensure_workspace
+    from luciq_tui.core.demo import (
+        DemoService,
+        demo_config,
+        ensure_workspace,
+        workspace_ready,
+    )
 
     config = _load(args)
     folder: Path = args.dir
     if folder.exists() and not folder.is_dir():
         raise BadInput(f"{folder}: exists and is not a folder; pick another with --dir")
+    if not args.build_only and not workspace_ready(folder, args.rows):
+        # Build in a child process: generating millions of rows leaves a Python process
+        # hundreds of MB larger, and the dashboard should not carry that for its lifetime.
+        import subprocess
+
+        built = subprocess.run([sys.executable, "-m", "luciq_tui", "demo", "--dir",
+                                str(folder), "--rows", str(args.rows), "--build-only"],
+                               check=False)
+        if built.returncode != 0:
+            return built.returncode
     with Progress(TextColumn("[bold]demo[/]"), BarColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("checking the workspace", total=1.0)

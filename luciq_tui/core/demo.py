@@ -201,6 +201,16 @@ def populate_root(root: Path, age_seconds: float = 3600.0) -> int:
     return total
 
 
+def workspace_ready(folder: Path, rows: int) -> bool:
+    """Whether `folder` already holds a demo workspace of `rows` rows."""
+    marker = folder / ".rows"
+    try:
+        return ((folder / DB_NAME).exists() and (folder / WORKLOAD_NAME).exists()
+                and marker.read_text().strip() == str(rows))
+    except OSError:
+        return False
+
+
 def ensure_workspace(folder: Path, rows: int = DEFAULT_ROWS,
                      progress: Progress | None = None) -> DemoWorkspace:
     """Build the demo workspace in `folder` unless it is already there; reuse it if it is."""
@@ -211,8 +221,7 @@ def ensure_workspace(folder: Path, rows: int = DEFAULT_ROWS,
     marker = folder / ".rows"
     built = False
     started = time.perf_counter()
-    existing_rows = int(marker.read_text()) if marker.exists() else None
-    if not database.exists() or not workload.exists() or existing_rows != rows:
+    if not workspace_ready(folder, rows):
         user = build_database(database, rows, progress)
         workload.write_text(workload_sql(user), encoding="utf-8")
         marker.write_text(str(rows))

@@ -162,7 +162,7 @@ class LuciqApp(App[None]):
         pane = self.pane(pane_id)
         focusable = [widget for widget in pane.query("DataTable") if widget.focusable]
         if focusable:
-            focusable[0].focus()
+            focusable[0].focus(scroll_visible=False)  # keep the pane's top in view
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -133,7 +133,7 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         summary.append(f"  cores [{cores}]  load {snapshot.load[0]:.2f} {snapshot.load[1]:.2f} "
                        f"{snapshot.load[2]:.2f}")
         if snapshot.pressure:
-            summary.append("  pressure " + " ".join(
+            summary.append("  PSI " + " ".join(
                 f"{name} {value:.1f}%" for name, value in snapshot.pressure.items()))
         summary.append("\nMem ", style="bold")
         summary.append(f"{snapshot.memory_percent:5.1f}% ",

@@ -199,3 +199,54 @@ def test_stale_statistics_are_found(tmp_path: Path) -> None:
     info = inspect_database(DatabaseConfig("g", path))
     stale = [f for f in info.findings if f.title == "stale statistics"]
     assert stale and "500 rows" in stale[0].evidence and stale[0].fix == "analyze"
+
+
+def test_integrity_checks_find_corruption_and_change_nothing(demo: DemoWorkspace) -> None:
+    import threading
+
+    optimizer = DatabaseOptimizer([_config(demo)])
+    optimizer.observe()
+    for name in ("integrity", "integrity_full"):
+        spec = next(s for s in optimizer.actions(None) if s.name == name)
+        result = optimizer.execute(optimizer.preview(spec), lambda f, m: None, threading.Event())
+        assert result.ok, result.summary
+    assert optimizer.metrics(optimizer.observe())["db.ab.integrity_ok"] == 1.0
+    # Break an index's page: integrity_check must say so, and the file stays as it was.
+    conn = sqlite3.connect(demo.database)
+    conn.execute("CREATE INDEX ua_user ON user_assignments(user_id)")
+    conn.commit()
+    root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'ua_user'").fetchone()
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(demo.database.read_bytes())
+    offset = (root[0] - 1) * page_size
+    data[offset + 8: offset + 64] = b"\x00" * 56  # scramble the index's root page cells
+    demo.database.write_bytes(bytes(data))
+    before = digest(demo.database)
+    optimizer.observe()
+    spec = next(s for s in optimizer.actions(None) if s.name == "integrity_full")
+    result = optimizer.execute(optimizer.preview(spec), lambda f, m: None, threading.Event())
+    assert not result.ok and "problem" in result.summary and result.output
+    assert optimizer.metrics(optimizer.observe())["db.ab.integrity_ok"] == 0.0
+    assert digest(demo.database) == before
+
+
+def test_an_action_on_a_read_only_file_is_a_plain_refusal(
+    demo: DemoWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root writes any file, so read-only is simulated where Luciq opens it for writing."""
+    import luciq_tui.core.database as database
+
+    def read_only(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               isolation_level=None)
+        return conn
+
+    monkeypatch.setattr(database, "open_readwrite", read_only)
+    before = digest(demo.database)
+    optimizer = DatabaseOptimizer([_config(demo)])
+    optimizer.observe()
+    spec = next(s for s in optimizer.actions(None) if s.name == "enable_wal")
+    result = run_action(optimizer, optimizer.preview(spec), read_only=False)
+    assert not result.ok and "read-only" in result.summary and str(demo.database) in result.summary
+    assert digest(demo.database) == before

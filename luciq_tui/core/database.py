@@ -669,6 +669,11 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 "PRAGMA quick_check on a read-only connection.",
                 available=not broken, reason=reason,
             ))
+            specs.append(ActionSpec(
+                self.name, "integrity_full", "Full integrity check", "I", config.name,
+                "PRAGMA integrity_check: also checks every index against its table (slower).",
+                available=not broken, reason=reason,
+            ))
             has_workload = bool(info and info.workload)
             specs.append(ActionSpec(
                 self.name, "advise", "Advise indexes", "x", config.name,
@@ -765,11 +770,12 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         if action.name in ("advise", "create_indexes", "drop_index", "checkpoint", "vacuum",
                            "backup"):
             return self._preview_more(action, config, size, warnings)
-        if action.name == "integrity":
+        if action.name in ("integrity", "integrity_full"):
+            pragma = "quick_check" if action.name == "integrity" else "integrity_check"
             return Preview(
                 action=action,
-                summary=f"Check {config.name} for corruption (quick_check)",
-                details=(f"-- {config.path}, read-only connection", "PRAGMA quick_check;"),
+                summary=f"Check {config.name} for corruption ({pragma})",
+                details=(f"-- {config.path}, read-only connection", f"PRAGMA {pragma};"),
                 cost=f"reads the whole file ({size / 2**20:.0f} MiB); changes nothing; "
                      "Esc cancels",
                 payload=(str(config.path),),
@@ -784,9 +790,10 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
             conn = open_readonly(config.path)
         except sqlite3.Error as error:
             raise ActionRefused(explain_sqlite_error(config.path, error)) from error
+        pragma = "quick_check" if preview.action.name == "integrity" else "integrity_check"
         try:
-            with watched(conn, "quick_check", progress, cancel):
-                rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+            with watched(conn, pragma, progress, cancel):
+                rows = [str(row[0]) for row in conn.execute(f"PRAGMA {pragma}")]
         except Cancelled:
             return ActionResult(preview.action, False, "cancelled; nothing checked",
                                 cancelled=True)
@@ -795,9 +802,9 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         finally:
             conn.close()
         ok = rows == ["ok"]
-        result = IntegrityResult(ok, "quick_check", () if ok else tuple(rows[:20]), time.time())
+        result = IntegrityResult(ok, pragma, () if ok else tuple(rows[:20]), time.time())
         self._integrity[config.name] = result
-        summary = "quick_check: ok" if ok else f"quick_check found {len(rows)} problem(s)"
+        summary = f"{pragma}: ok" if ok else f"{pragma} found {len(rows)} problem(s)"
         return ActionResult(preview.action, ok, summary, after={"problems": list(result.problems)},
                             output="\n".join(result.problems))
 
@@ -812,7 +819,7 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         problem = check_database_file(path)
         if problem:
             raise ActionRefused(problem)
-        if action.name == "integrity":
+        if action.name in ("integrity", "integrity_full"):
             return self._integrity_check(config, preview, cancel, progress)
         if action.name == "advise":
             return self._advise(config, preview, progress, cancel)

@@ -78,6 +78,7 @@ HELP_TEXT = """\
   w  Enable WAL on the selected database      (Databases)
   a  ANALYZE the selected database            (Databases)
   i  quick_check the selected database        (Databases)
+  I  full integrity_check                     (Databases)
   x  Advise indexes for its workload          (Databases)
   n  Create the recommended indexes           (Databases)
   d  Drop a redundant or unused index         (Databases)

@@ -167,6 +167,7 @@ class DatabasesPane(Pane[DatabaseSnapshot]):
         Binding("w", "database('enable_wal')", "Enable WAL"),
         Binding("a", "database('analyze')", "ANALYZE"),
         Binding("i", "database('integrity')", "Integrity"),
+        Binding("I", "database('integrity_full')", "Full check", show=False),
         Binding("x", "database('advise')", "Advise"),
         Binding("n", "database('create_indexes')", "Create indexes"),
         Binding("d", "database('drop_index')", "Drop index", show=False),

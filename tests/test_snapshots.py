@@ -128,6 +128,8 @@ def _before(key: str) -> Any:
         app.show_snapshot("filesystem", FILESYSTEM)
         await pilot.press(key)
         await app.workers.wait_for_complete()
+        # DataTables size their columns on a later idle: let every pending update land.
+        await pilot.pause(0.2)
         await pilot.pause()
 
     return run_before

@@ -571,8 +571,21 @@ def findings_for(info: DatabaseInfo) -> Iterable[Finding]:
                       "fix the workload path in the config")
 
 
+# Offered for every readable database: (name, title, key, description).
+ALWAYS_OFFERED = (
+    ("analyze", "ANALYZE", "a", "Gather planner statistics (sqlite_stat1) for every index."),
+    ("integrity", "Integrity check", "i", "PRAGMA quick_check on a read-only connection."),
+    ("integrity_full", "Full integrity check", "I",
+     "PRAGMA integrity_check: also checks every index against its table (slower)."),
+    ("vacuum", "VACUUM", "v", "Rebuild the file without free pages (blocks writers while it "
+     "runs)."),
+    ("backup", "Back up", "b", "Copy the live database with SQLite's online backup API."),
+)
+
+
 class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
-    """Inspects every configured database; enables WAL and runs ANALYZE on request."""
+    """Inspects every configured database, times its workload now and then, advises indexes
+    and carries out the actions that fix what it found."""
 
     name = "database"
 
@@ -659,21 +672,9 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 reason=reason if broken else ("already in WAL mode" if wal else
                                               "on a network filesystem"),
             ))
-            specs.append(ActionSpec(
-                self.name, "analyze", "ANALYZE", "a", config.name,
-                "Gather planner statistics (sqlite_stat1) for every index.",
-                available=not broken, reason=reason,
-            ))
-            specs.append(ActionSpec(
-                self.name, "integrity", "Integrity check", "i", config.name,
-                "PRAGMA quick_check on a read-only connection.",
-                available=not broken, reason=reason,
-            ))
-            specs.append(ActionSpec(
-                self.name, "integrity_full", "Full integrity check", "I", config.name,
-                "PRAGMA integrity_check: also checks every index against its table (slower).",
-                available=not broken, reason=reason,
-            ))
+            specs.extend(ActionSpec(self.name, name, title, key, config.name, description,
+                                    available=not broken, reason=reason)
+                         for name, title, key, description in ALWAYS_OFFERED)
             has_workload = bool(info and info.workload)
             specs.append(ActionSpec(
                 self.name, "advise", "Advise indexes", "x", config.name,
@@ -702,16 +703,6 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 "PRAGMA wal_checkpoint(TRUNCATE): fold the WAL back into the file.",
                 available=not broken and wal,
                 reason=reason if broken else "not in WAL mode",
-            ))
-            specs.append(ActionSpec(
-                self.name, "vacuum", "VACUUM", "v", config.name,
-                "Rebuild the file without free pages (blocks writers while it runs).",
-                available=not broken, reason=reason,
-            ))
-            specs.append(ActionSpec(
-                self.name, "backup", "Back up", "b", config.name,
-                "Copy the live database with SQLite's online backup API.",
-                available=not broken, reason=reason,
             ))
         return tuple(specs)
 

@@ -71,8 +71,9 @@ def peak_rss_kb(pids: list[int]) -> int:
 
 def measure(name: str, command: str, seconds: float, folder: Path,
             env: dict[str, str]) -> dict[str, float]:
-    session = f"luciq-ovh-{name}"
-    output = folder / f"{name}.out"
+    slug = name.replace(" ", "").replace("-", "")
+    session = f"luciq-ovh-{slug}"
+    output = folder / f"{slug}.out"
     tmux("kill-session", "-t", session)
     exports = " ".join(f"{key}={value}" for key, value in env.items())
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "48",
@@ -117,7 +118,11 @@ def main() -> int:
         (home / ".config" / "btop").mkdir(parents=True)
         (home / ".config" / "btop" / "btop.conf").write_text("update_ms = 1000\n")
         env = {"TERM": "xterm-256color", "HOME": str(home)}
-        programs = {"luciq": f"{sys.executable} -m luciq_tui --config {config} --refresh 1"}
+        programs = {
+            "luciq": f"{sys.executable} -m luciq_tui --config {config} --refresh 1",
+            "luciq --low-bandwidth": f"{sys.executable} -m luciq_tui --config {config} "
+                                     "--refresh 1 --low-bandwidth",
+        }
         if Path(args.glances).exists():
             programs["glances"] = f"{args.glances} -t 1"
         if shutil.which("btop"):

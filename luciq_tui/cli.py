@@ -68,6 +68,10 @@ def _common_options(for_subcommand: bool) -> argparse.ArgumentParser:
     common.add_argument("--read-only", action="store_true",
                         default=argparse.SUPPRESS if for_subcommand else False,
                         help="hide and refuse every action: for watching")
+    common.add_argument("--low-bandwidth", action="store_true",
+                        default=argparse.SUPPRESS if for_subcommand else False,
+                        help="redraw at most every 5 s and hide the latency graph: for slow "
+                             "links")
     common.add_argument("--refresh", type=_positive_float, metavar="SECONDS", default=default,
                         help="seconds between samples and redraws (default 1)")
     return common
@@ -139,6 +143,8 @@ def _load(args: argparse.Namespace) -> Config:
         raise BadInput(str(error)) from error
     if args.read_only:
         config = replace(config, read_only=True)
+    if getattr(args, "low_bandwidth", False):
+        config = replace(config, low_bandwidth=True)
     if args.refresh:
         config = replace(config, refresh=args.refresh)
     return config

@@ -348,3 +348,23 @@ async def test_resources_window_switch_and_sort(tmp_path: Path) -> None:
         rss = [table.get_row_at(r)[4] for r in range(table.row_count)]
         assert pane.sort_by_memory and table.border_title == "by memory (s)"
         assert len(rss) == len(pids_by_cpu)
+
+
+async def test_low_bandwidth_redraws_less_and_hides_the_latency_graph(tmp_path: Path) -> None:
+    from luciq_tui.ui.panes.resources import ResourcesPane
+
+    app = _app(Config(store=tmp_path / "monitoring.db", low_bandwidth=True), poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "low-bandwidth" in _text(app, "#status-bar")
+        assert not app.query_one("#graph-latency").display
+        pane = app.query_one(ResourcesPane)
+        optimizer = app.monitor.optimizers["resources"]
+        first = optimizer.observe()
+        app.show_snapshot("resources", first)
+        drawn = _text(app, "#res-summary")
+        second = optimizer.observe()
+        app.show_snapshot("resources", second)  # within 5 s of the last draw: not drawn
+        await pilot.pause()
+        assert pane.snapshot is second and pane._dirty
+        assert _text(app, "#res-summary") == drawn

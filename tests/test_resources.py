@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import psutil
+import pytest
 
 from luciq_tui.core.optimizer import ActionRefused, ActionSpec, run_action
 from luciq_tui.core.resources import (
@@ -140,3 +141,41 @@ def test_drop_caches_preview_is_honest() -> None:
     assert preview.details == ("sync()", "echo 1 > /proc/sys/vm/drop_caches")
     assert any("not application memory" in warning for warning in preview.warnings)
     assert any("slower" in warning for warning in preview.warnings)
+
+
+def test_sampler_with_fake_psutil_and_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rates come from counter deltas over the clock's seconds, exactly."""
+    from collections import namedtuple
+
+    import luciq_tui.core.resources as resources
+
+    Memory = namedtuple("Memory", "total available percent")
+    Swap = namedtuple("Swap", "total used percent")
+    Disk = namedtuple("Disk", "read_bytes write_bytes")
+    Net = namedtuple("Net", "bytes_recv bytes_sent")
+    step = [0]
+    monkeypatch.setattr(resources.psutil, "cpu_percent", lambda percpu=False: [50.0, 30.0])
+    monkeypatch.setattr(resources.psutil, "virtual_memory",
+                        lambda: Memory(1000, 250, 75.0))
+    monkeypatch.setattr(resources.psutil, "swap_memory", lambda: Swap(100, 10, 10.0))
+    monkeypatch.setattr(resources.psutil, "disk_io_counters",
+                        lambda: Disk(1000 * step[0], 500 * step[0]))
+    monkeypatch.setattr(resources.psutil, "net_io_counters",
+                        lambda: Net(2000 * step[0], 100 * step[0]))
+    monkeypatch.setattr(resources, "scan_processes", lambda: [])
+    monkeypatch.setattr(resources, "mount_usage", lambda: ())
+    clock = [100.0]
+    optimizer = ResourcesOptimizer(interval=2.0, clock=lambda: clock[0])
+    first = optimizer.observe()
+    assert first.disk_read_bps == 0.0  # nothing to compare with yet
+    for _ in range(3):
+        step[0] += 1
+        clock[0] += 2.0
+        snapshot = optimizer.observe()
+    assert snapshot.cpu_percent == 40.0 and snapshot.per_core == (50.0, 30.0)
+    assert (snapshot.disk_read_bps, snapshot.disk_write_bps) == (500.0, 250.0)
+    assert (snapshot.net_rx_bps, snapshot.net_tx_bps) == (1000.0, 50.0)
+    assert snapshot.memory_used == 750 and snapshot.memory_percent == 75.0
+    assert snapshot.history["net_rx"] == (0.0, 1000.0, 1000.0, 1000.0)
+    metrics = optimizer.metrics(snapshot)
+    assert metrics["net.rx_bps"] == 1000.0 and metrics["swap.percent"] == 10.0

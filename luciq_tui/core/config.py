@@ -57,6 +57,7 @@ class AlertRuleConfig:
 class Config:
     refresh: float = 1.0
     read_only: bool = False
+    low_bandwidth: bool = False
     store: Path | None = None
     databases: tuple[DatabaseConfig, ...] = ()
     endpoints: tuple[EndpointConfig, ...] = ()
@@ -105,6 +106,9 @@ DEFAULT_CONFIG_TEXT = """\
 refresh = 1.0
 # Hide and refuse every action: for watching only (--read-only overrides it).
 read_only = false
+# For slow links: panes redraw at most every 5 s and the latency graph is hidden
+# (--low-bandwidth overrides it).
+low_bandwidth = false
 # Where the monitoring store lives; empty means the user's data directory.
 # store = "~/.local/share/luciq/monitoring.db"
 
@@ -224,7 +228,7 @@ def _tables(value: Any, key: str) -> list[Mapping[str, Any]]:
 def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     """Turn parsed TOML into a `Config`, naming the first key that is wrong."""
     top = {
-        "refresh", "read_only", "store", "databases", "endpoints", "filesystem",
+        "refresh", "read_only", "low_bandwidth", "store", "databases", "endpoints", "filesystem",
         "resources", "alerts", "api", "database_interval", "retention", "probe_interval",
         "filesystem_interval", "workload_interval",
     }
@@ -232,6 +236,9 @@ def parse_config(data: Mapping[str, Any], base: Path | None = None) -> Config:
     kwargs: dict[str, Any] = {}
     if "refresh" in data:
         kwargs["refresh"] = _number(data["refresh"], "refresh", 0.1)
+    if "low_bandwidth" in data:
+        kwargs["low_bandwidth"] = _expect(data["low_bandwidth"], bool, "low_bandwidth",
+                                          "true or false")
     if "read_only" in data:
         kwargs["read_only"] = _expect(data["read_only"], bool, "read_only", "true or false")
     if "store" in data:

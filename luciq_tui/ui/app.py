@@ -84,6 +84,8 @@ class LuciqApp(App[None]):
         self.monitor = monitor
         self.config = config
         self.read_only = monitor.read_only
+        self.low_bandwidth = config.low_bandwidth
+        self._status_drawn = 0.0
         self.poll_enabled = poll
         self.probe_interval = config.probe_interval
         self.startup_warnings = tuple(warnings)
@@ -111,6 +113,8 @@ class LuciqApp(App[None]):
         return self.query_one(f"#{pane_id}-pane", Pane)
 
     def on_mount(self) -> None:
+        if self.low_bandwidth:  # the latency graph is the one plotext graph: keep the trend
+            self.query_one("#graph-latency").display = False
         # A full garbage collection walks every object the UI holds (tens of milliseconds
         # with Textual's widget tree): move what exists after the first frame out of its
         # reach, so only young objects are ever scanned and the event loop never stalls.
@@ -243,10 +247,14 @@ class LuciqApp(App[None]):
         alerts = self.pane("alerts")
         assert isinstance(alerts, AlertsPane)
         alerts.show_active(self.monitor.engine.active())
-        self._draw_status()
+        self._draw_status(force=True)
         self.load_history()
 
-    def _draw_status(self) -> None:
+    def _draw_status(self, force: bool = False) -> None:
+        if self.low_bandwidth and not force:
+            if time.monotonic() - self._status_drawn < 5.0:
+                return
+            self._status_drawn = time.monotonic()
         text = Text()
         text.append(" Luciq ", style="bold reverse")
         snapshot = self._resources
@@ -259,6 +267,8 @@ class LuciqApp(App[None]):
         text.append(f" {firing} firing ", style="bold white on red" if firing else "green")
         if self.read_only:
             text.append("  READ-ONLY", style="bold yellow")
+        if self.low_bandwidth:
+            text.append("  low-bandwidth", style="dim")
         self.query_one("#status-bar", Static).update(text)
 
     # -- history from the store -----------------------------------------------------------

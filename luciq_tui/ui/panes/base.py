@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Generic, TypeVar
 
 from textual.containers import Vertical
 
 SnapshotT = TypeVar("SnapshotT")
+LOW_BANDWIDTH_SECONDS = 5.0
 
 
 class Pane(Vertical, Generic[SnapshotT]):
@@ -20,17 +22,25 @@ class Pane(Vertical, Generic[SnapshotT]):
         self.snapshot: SnapshotT | None = None
         self._dirty = False
         self.visible_pane = False
+        self._drawn_at = 0.0
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In read-only mode the pane's action keys are hidden and do nothing."""
         return not (action in self.ACTION_KEYS and getattr(self.app, "read_only", False))
 
     def update_snapshot(self, snapshot: SnapshotT) -> None:
-        """Take a new snapshot; draw it now if the pane is showing, else when it shows."""
+        """Take a new snapshot; draw it now if the pane is showing, else when it shows. In
+        low-bandwidth mode a showing pane redraws at most every `LOW_BANDWIDTH_SECONDS`."""
         self.snapshot = snapshot
         self._dirty = True
-        if self.visible_pane:
-            self.redraw()
+        if not self.visible_pane:
+            return
+        if getattr(self.app, "low_bandwidth", False):
+            now = time.monotonic()
+            if now - self._drawn_at < LOW_BANDWIDTH_SECONDS:
+                return
+            self._drawn_at = now
+        self.redraw()
 
     def set_visible_pane(self, visible: bool) -> None:
         self.visible_pane = visible

@@ -13,8 +13,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from luciq_tui.core.config import EndpointConfig
 from luciq_tui.core.optimizer import (
@@ -26,6 +25,9 @@ from luciq_tui.core.optimizer import (
     ProgressCallback,
 )
 from luciq_tui.core.store import Baseline, MonitoringStore
+
+if TYPE_CHECKING:
+    import httpx
 
 WINDOW = 60
 
@@ -167,6 +169,8 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 def probe(client: httpx.Client, endpoint: EndpointConfig) -> ProbeResult:
     """One request to one configured endpoint, timed; failures are results, not exceptions."""
+    import httpx
+
     started = time.perf_counter()
     timestamp = time.time()
     try:
@@ -211,7 +215,17 @@ class ApiOptimizer(Optimizer[ApiSnapshot]):
             endpoint.name: deque(maxlen=WINDOW) for endpoint in self.endpoints
         }
         self._lock = threading.Lock()
-        self._client = httpx.Client(follow_redirects=False, trust_env=False)
+        self._client_: httpx.Client | None = None
+
+    @property
+    def _client(self) -> httpx.Client:
+        """The HTTP client, made on first use: with no endpoint configured, httpx (and ssl)
+        is never imported, which keeps the dashboard about 10 MB smaller."""
+        if self._client_ is None:
+            import httpx
+
+            self._client_ = httpx.Client(follow_redirects=False, trust_env=False)
+        return self._client_
 
     def probe_all(self) -> list[ProbeResult]:
         results = [probe(self._client, endpoint) for endpoint in self.endpoints]
@@ -372,7 +386,8 @@ class ApiOptimizer(Optimizer[ApiSnapshot]):
         return baseline
 
     def close(self) -> None:
-        self._client.close()
+        if self._client_ is not None:
+            self._client_.close()
 
 
 def _ms(value: float | None) -> str:

@@ -219,9 +219,11 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         root = os.geteuid() == 0
         return (
             ActionSpec(self.name, "terminate", "Terminate process (SIGTERM)", "t", "",
-                       "Ask the process selected in the Resources pane to exit."),
+                       "Ask the process selected in the Resources pane to exit.",
+                       reason="select the process in Resources, then t"),
             ActionSpec(self.name, "kill", "Kill process (SIGKILL)", "K", "",
-                       "Kill the process selected in the Resources pane; it cannot clean up."),
+                       "Kill the process selected in the Resources pane; it cannot clean up.",
+                       reason="select the process in Resources, then K"),
             ActionSpec(self.name, "drop_caches", "Drop page cache", "D", "",
                        "sync, then write 1 to /proc/sys/vm/drop_caches (root only).",
                        available=root, reason="" if root else "needs root"),

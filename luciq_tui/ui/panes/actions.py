@@ -63,8 +63,12 @@ class ActionsPane(Pane[FilesystemSnapshot]):
         with self.app.batch_update():
             table.clear()
             for spec in specs:
-                status = Text("ready", style="green") if spec.available else Text(
-                    spec.reason, style="dim")
+                if not spec.available:
+                    status = Text(spec.reason, style="dim")
+                elif spec.reason:  # available, with a hint on how
+                    status = Text(spec.reason, style="cyan")
+                else:
+                    status = Text("ready", style="green")
                 table.add_row(spec.key, spec.title, spec.target or "–", status, key=spec.id)
             if specs:
                 table.move_cursor(row=min(row, len(specs) - 1))
@@ -84,7 +88,7 @@ class ActionsPane(Pane[FilesystemSnapshot]):
                 text.append(f", {len(scan.errors)} unreadable", style="yellow")
             largest = scan.largest(3)
             if largest:
-                text.append("  largest: " + ", ".join(
+                text.append("; largest: " + ", ".join(
                     f"{path.removeprefix(scan.root).lstrip('/') or '.'} {human_bytes(size)}"
                     for path, size in largest), style="dim")
             text.append("\n")

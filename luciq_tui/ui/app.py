@@ -269,7 +269,7 @@ class LuciqApp(App[None]):
             text.append("  READ-ONLY", style="bold yellow")
         if self.low_bandwidth:
             text.append("  low-bandwidth", style="dim")
-        self.query_one("#status-bar", Static).update(text)
+        self.query_one("#status-bar", Static).update(text, layout=False)  # one line, always
 
     # -- history from the store -----------------------------------------------------------
     @work(group="resource-history", exclusive=True, exit_on_error=False)

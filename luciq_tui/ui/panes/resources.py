@@ -66,6 +66,7 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         self.history: dict[str, tuple[float, ...]] = {}
         self._shown_processes: tuple[ProcessRow, ...] | None = None
         self._shown_mounts: tuple[MountUsage, ...] | None = None
+        self._summary_lines = -1
 
     def compose(self) -> ComposeResult:
         yield Static("waiting for the first sample…", id="res-summary")
@@ -147,7 +148,12 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         summary.append(f"rx {human_rate(snapshot.net_rx_bps)}  tx {human_rate(snapshot.net_tx_bps)}"
                        f"   Disk read {human_rate(snapshot.disk_read_bps)}  write "
                        f"{human_rate(snapshot.disk_write_bps)}")
-        self.query_one("#res-summary", Static).update(summary)
+        # A relayout of the whole screen costs far more than drawing three lines: ask for one
+        # only when the summary's line count may have changed.
+        lines = summary.plain.count("\n")
+        self.query_one("#res-summary", Static).update(summary,
+                                                      layout=lines != self._summary_lines)
+        self._summary_lines = lines
 
         series = self._series(snapshot)
         window = WINDOWS[self.window][0]

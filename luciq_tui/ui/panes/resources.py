@@ -82,7 +82,9 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
 
     def on_mount(self) -> None:
         processes = self.query_one("#res-processes", DataTable)
-        processes.add_columns("PID", "Process", "User", "CPU %", "RSS", "Growth")
+        self._process_columns = processes.add_columns("PID", "Process", "User", "CPU %", "RSS",
+                                                      "Growth")
+        self._process_cells: dict[str, tuple[object, ...]] = {}
         mounts = self.query_one("#res-mounts", DataTable)
         mounts.add_columns("Mount", "Type", "Used", "Size", "Use %")
 
@@ -191,19 +193,33 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
             ordered = sorted(rows, key=lambda r: r.rss, reverse=True)
         else:
             ordered = sorted(rows, key=lambda r: (r.cpu_percent, r.rss), reverse=True)
+        cells = {str(row.pid): self._process_row(row) for row in ordered}
+        keys = list(cells)
         with self.app.batch_update():
-            table.clear()
-            for row in ordered:
-                growth = Text("")
-                if row.leak_suspect:
-                    growth = Text(f"+{human_bytes(row.rss_growth)} leak?", style="bold red")
-                elif row.rss_growth:
-                    growth = Text(f"{row.rss_growth / 2**20:+.1f} MiB", style="dim")
-                table.add_row(str(row.pid), row.name[:22], row.user[:12],
-                              f"{row.cpu_percent:.1f}",
-                              human_bytes(row.rss) if row.readable else "(no access)",
-                              growth, key=str(row.pid))
-            keys = [str(row.pid) for row in ordered]
-            if selected in keys:
-                table.move_cursor(row=keys.index(selected))
+            if keys == list(self._process_cells):
+                # Same processes in the same order: change only the cells that changed, so
+                # the table re-renders those lines instead of all of them.
+                for key, values in cells.items():
+                    old = self._process_cells[key]
+                    for column, value, before in zip(self._process_columns, values, old,
+                                                     strict=True):
+                        if value != before:
+                            table.update_cell(key, column, value)
+            else:
+                table.clear()
+                for key, values in cells.items():
+                    table.add_row(*values, key=key)
+                if selected in keys:
+                    table.move_cursor(row=keys.index(selected))
+        self._process_cells = cells
         table.border_title = "by memory (s)" if self.sort_by_memory else "by CPU (s)"
+
+    @staticmethod
+    def _process_row(row: ProcessRow) -> tuple[object, ...]:
+        growth = Text("")
+        if row.leak_suspect:
+            growth = Text(f"+{human_bytes(row.rss_growth)} leak?", style="bold red")
+        elif abs(row.rss_growth) >= 0.1 * 2**20:
+            growth = Text(f"{row.rss_growth / 2**20:+.1f} MiB", style="dim")
+        return (str(row.pid), row.name[:22], row.user[:12], f"{row.cpu_percent:.1f}",
+                human_bytes(row.rss) if row.readable else "(no access)", growth)

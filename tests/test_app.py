@@ -368,3 +368,31 @@ async def test_low_bandwidth_redraws_less_and_hides_the_latency_graph(tmp_path: 
         await pilot.pause()
         assert pane.snapshot is second and pane._dirty
         assert _text(app, "#res-summary") == drawn
+
+
+async def test_process_table_updates_cells_in_place(tmp_path: Path) -> None:
+    from dataclasses import replace as change
+
+    from luciq_tui.core.resources import ProcessRow
+    from luciq_tui.ui.panes.resources import ResourcesPane
+
+    app = _app(Config(store=tmp_path / "monitoring.db"), poll=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        optimizer = app.monitor.optimizers["resources"]
+        base = optimizer.observe()
+        rows = (ProcessRow(10, "web", "www", 9.0, 2**30), ProcessRow(11, "db", "app", 1.0, 2**20))
+        app.show_snapshot("resources", change(base, processes=rows))
+        await pilot.pause()
+        table = app.query_one("#res-processes", DataTable)
+        assert [table.get_row_at(r)[3] for r in range(2)] == ["9.0", "1.0"]
+        table.move_cursor(row=1)
+        moved = (change(rows[0], cpu_percent=8.0), rows[1])  # same order: cells change
+        app.show_snapshot("resources", change(base, processes=moved))
+        await pilot.pause()
+        assert [table.get_row_at(r)[3] for r in range(2)] == ["8.0", "1.0"]
+        assert app.query_one(ResourcesPane).selected_pid == "11"
+        swapped = (rows[0], change(rows[1], cpu_percent=50.0))  # new order: rebuilt
+        app.show_snapshot("resources", change(base, processes=swapped))
+        await pilot.pause()
+        assert [table.get_row_at(r)[0] for r in range(2)] == ["11", "10"]
+        assert app.query_one(ResourcesPane).selected_pid == "11"  # the selection follows

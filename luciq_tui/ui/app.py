@@ -21,7 +21,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from luciq_tui.core.alerts import Transition
@@ -94,9 +93,8 @@ class LuciqApp(App[None]):
         self._cancel = threading.Event()
         self._resources: ResourcesSnapshot | None = None
         self._errors: dict[str, str] = {}
-        self._poll_timers: dict[str, Timer] = {}
-        self._in_flight: set[str] = set()
-        self._poll_again: set[str] = set()
+        self._wake: dict[str, threading.Event] = {}
+        self._stopping = threading.Event()
         self._scan_reported = 0.0
         self._history_read = 0.0
 
@@ -173,31 +171,30 @@ class LuciqApp(App[None]):
 
     # -- polling --------------------------------------------------------------------------
     def poll(self, name: str) -> None:
-        """Observe `name` now in a worker of its own group; the next poll is scheduled when
-        this one finishes, so there is never more than one in flight per optimizer."""
-        if name in self._in_flight:
-            self._poll_again.add(name)
+        """Observe `name` now. Each optimizer has one long-lived thread worker of its own
+        group that observes, posts the result, then waits its interval: the next poll starts
+        only when the last one finished, and a poll does not cost a new thread and worker."""
+        wake = self._wake.get(name)
+        if wake is not None:
+            wake.set()  # the loop is running: observe again now
             return
-        timer = self._poll_timers.pop(name, None)
-        if timer is not None:
-            timer.stop()
-        self._in_flight.add(name)
-        self.run_worker(partial(self._poll_thread, name), thread=True, group=f"poll-{name}",
-                        exit_on_error=False, name=f"poll {name}")
+        wake = self._wake[name] = threading.Event()
+        self.run_worker(partial(self._poll_loop, name, wake), thread=True,
+                        group=f"poll-{name}", exit_on_error=False, name=f"poll {name}")
 
-    def _poll_thread(self, name: str) -> None:
-        self.post_message(PollFinished(self.monitor.poll(name)))
+    def _poll_loop(self, name: str, wake: threading.Event) -> None:
+        interval = self.monitor.optimizers[name].interval
+        while not self._stopping.is_set():
+            wake.clear()
+            self.post_message(PollFinished(self.monitor.poll(name)))
+            if not self.poll_enabled:
+                break
+            wake.wait(interval)
+        self._wake.pop(name, None)
 
     def on_poll_finished(self, message: PollFinished) -> None:
         result = message.result
         name = result.optimizer
-        self._in_flight.discard(name)
-        if name in self._poll_again:
-            self._poll_again.discard(name)
-            self.poll(name)
-        elif self.poll_enabled:
-            interval = self.monitor.optimizers[name].interval
-            self._poll_timers[name] = self.set_timer(interval, partial(self.poll, name))
         if result.error:
             if self._errors.get(result.optimizer) != result.error:
                 self.notify(result.error, title="Observation failed", severity="error")
@@ -474,6 +471,9 @@ class LuciqApp(App[None]):
 
     def on_unmount(self) -> None:
         self._cancel.set()
+        self._stopping.set()
+        for wake in list(self._wake.values()):
+            wake.set()
 
 
 def make_app(config: Config, monitor: Monitor, *, poll: bool = True,

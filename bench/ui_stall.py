@@ -50,8 +50,9 @@ async def measure(folder: Path) -> None:
     assert isinstance(database, DatabaseOptimizer)
     name = config.databases[0].name
     candidate = Candidate("conversion_events", ("timestamp", "event", "value"))
-    database._advice[name] = Advice((IndexAdvice(candidate, ("d_last_hour_events",), ""),),
-                                    (), (), (), (), False, 0.0)
+    advice = Advice((IndexAdvice(candidate, ("d_last_hour_events",), ""),), (), (), (), (),
+                    False, 0.0)
+    database.adopt_advice(name, advice)
     app = make_app(config, monitor)
     loop = asyncio.get_running_loop()
     phases: dict[str, list[float]] = {"idle": [], "building": [], "after": []}

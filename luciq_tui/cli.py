@@ -27,13 +27,10 @@ from luciq_tui.core.config import (
 )
 from luciq_tui.core.monitor import Monitor, build_optimizers
 from luciq_tui.core.store import MonitoringStore
+from luciq_tui.dbcli import BadInput
 from luciq_tui.format import millis
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class BadInput(Exception):
-    """Input Luciq cannot use; the message names the thing and what to do."""
 
 
 def _positive_float(text: str) -> float:
@@ -424,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "probe":
             return run_probe(args)
         return run_dashboard(_load(args))
-    except (BadInput, dbcli.BadInput) as error:
+    except BadInput as error:
         print(f"luciq: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

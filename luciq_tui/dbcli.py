@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from luciq_tui.core.advisor import Advice, AdvisorError, advise, median_ms
+from luciq_tui.core.advisor import Advice, AdvisorError, advise
 from luciq_tui.core.config import DatabaseConfig
 from luciq_tui.core.database import (
     PER_CONNECTION_SNIPPET,
@@ -24,6 +24,7 @@ from luciq_tui.core.database import (
     explain,
     inspect_database,
     open_readonly,
+    time_queries,
 )
 from luciq_tui.core.optimizer import ActionResult
 from luciq_tui.core.workload import WorkloadError, WorkloadQuery, load_workload
@@ -33,7 +34,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class BadInput(Exception):
-    """Input the database commands cannot use."""
+    """Input Luciq cannot use; the message names the thing and what to do (exit 2)."""
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -243,11 +244,7 @@ def print_query_table(queries: Sequence[Any], measured: bool, method: str) -> No
 
 
 def _time_workload(path: Path, workload: Sequence[WorkloadQuery], runs: int) -> dict[str, float]:
-    conn = open_readonly(path)
-    try:
-        return {query.name: median_ms(conn, query.sql, runs) for query in workload}
-    finally:
-        conn.close()
+    return time_queries(path, workload, runs, budget_s=20.0)
 
 
 def _plans(path: Path, workload: Sequence[WorkloadQuery]) -> dict[str, list[str]]:
@@ -271,7 +268,7 @@ def run_optimize(args: argparse.Namespace, read_only: bool,
     advice = None
     if workload:
         advice = _advise(config, workload, False, args.json)
-        optimizer._advice[config.name] = advice  # the recommendation we will apply
+        optimizer.adopt_advice(config.name, advice)  # the recommendation we will apply
         if advice.indexes:
             plan.append("create_indexes")
     plan.append("analyze")

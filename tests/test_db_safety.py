@@ -61,7 +61,7 @@ path, workload, action = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 optimizer = DatabaseOptimizer([DatabaseConfig("app", path, workload)], workload_interval=0)
 optimizer.observe()
 if action == "create_indexes":
-    optimizer._advice["app"] = advise(path, load_workload(workload))
+    optimizer.adopt_advice("app", advise(path, load_workload(workload)))
 spec = next(s for s in optimizer.actions(None) if s.name == action)
 preview = optimizer.preview(spec)
 
@@ -128,7 +128,7 @@ def test_a_steady_writer_loses_nothing_during_an_action(copy: tuple[Path, Path],
         from luciq_tui.core.advisor import advise
         from luciq_tui.core.workload import load_workload
 
-        optimizer._advice["app"] = advise(database, load_workload(workload))
+        optimizer.adopt_advice("app", advise(database, load_workload(workload)))
     before = counts(database)["conversion_events"]
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(database), "4"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -431,11 +431,11 @@ def _inspect(
             tables.append(TableInfo(name, "virtual", None, ""))
             continue
         without_rowid = "WITHOUT ROWID" in sql_text
-        rows, source = _estimate_rows(conn, name, without_rowid, stat_rows)
         bound = None
-        if not without_rowid:
+        if not without_rowid:  # O(log n): the rowid b-tree's last entry
             row = conn.execute(f"SELECT max(rowid) FROM {quote_identifier(name)}").fetchone()
             bound = int(row[0]) if row and row[0] is not None else 0
+        rows, source = _estimate_rows(name, bound, stat_rows)
         tables.append(TableInfo(name, "table", rows, source, without_rowid, bound))
 
     indexes = []
@@ -506,18 +506,15 @@ def _inspect(
 
 
 def _estimate_rows(
-    conn: sqlite3.Connection,
-    table: str,
-    without_rowid: bool,
-    stat_rows: dict[tuple[str, str | None], str],
+    table: str, rowid_max: int | None, stat_rows: dict[tuple[str, str | None], str]
 ) -> tuple[int | None, str]:
+    """Rows from sqlite_stat1 when it has the table, else max(rowid) as an upper bound."""
     for (tbl, _idx), stat in stat_rows.items():
         if tbl == table:
             return int(stat.split()[0]), "sqlite_stat1"
-    if without_rowid:
+    if rowid_max is None:
         return None, ""
-    row = conn.execute(f"SELECT max(rowid) FROM {quote_identifier(table)}").fetchone()  # O(log n)
-    return (int(row[0]) if row and row[0] is not None else 0), "max(rowid)"
+    return rowid_max, "max(rowid)"
 
 
 def _with_findings(info: DatabaseInfo, elapsed_ms: float) -> DatabaseInfo:
@@ -705,6 +702,12 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                 reason=reason if broken else "not in WAL mode",
             ))
         return tuple(specs)
+
+    def adopt_advice(self, name: str, advice: Advice) -> None:
+        """Use `advice` (from `advisor.advise`) as this database's recommendation, as the
+        Advise action would; `optimize` and the benches advise outside the action."""
+        self._config(name)
+        self._advice[name] = advice
 
     def _drop_target(self, name: str, info: DatabaseInfo | None) -> tuple[str, str] | None:
         """The index to offer dropping: the advisor's first suggestion, else a redundant one."""
@@ -1031,11 +1034,11 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
         after: dict[str, object] = {}
         if name == "create_indexes":
             workload = before_info.workload
-            queries_before = _median_all(config.path, workload)
+            queries_before = time_queries(config.path, workload)
             built = create_indexes(conn, preview.payload[1], progress, cancel)
             for statement in preview.payload[2]:
                 conn.execute(statement)
-            queries_after = _median_all(config.path, workload)
+            queries_after = time_queries(config.path, workload)
             before["queries_ms"] = queries_before
             after["queries_ms"] = queries_after
             after["built"] = [{"sql": sql, "seconds": round(sec, 3)} for sql, sec in built]
@@ -1067,13 +1070,15 @@ class DatabaseOptimizer(Optimizer[DatabaseSnapshot]):
                             before=before, after=after)
 
 
-def _median_all(path: Path, workload: Sequence[QueryPlan], runs: int = 5) -> dict[str, float]:
-    """Median ms of each workload query on a fresh read-only connection."""
+def time_queries(path: Path, queries: Sequence[QueryPlan | WorkloadQuery], runs: int = 5,
+                 budget_s: float = 10.0) -> dict[str, float]:
+    """Median ms of each query on one fresh read-only connection (queries whose plan failed
+    are left out): the before/after figure of every database action and command."""
     from luciq_tui.core.advisor import median_ms
 
     conn = open_readonly(path)
     try:
-        return {plan.name: median_ms(conn, plan.sql, runs, budget_s=10.0)
-                for plan in workload if not plan.error}
+        return {query.name: median_ms(conn, query.sql, runs, budget_s=budget_s)
+                for query in queries if not getattr(query, "error", None)}
     finally:
         conn.close()

@@ -21,6 +21,7 @@ from luciq_tui.core.monitor import Monitor, build_optimizers
 from luciq_tui.core.store import MonitoringStore
 from luciq_tui.ui.app import LuciqApp, make_app
 from luciq_tui.ui.dialogs import ConfirmScreen
+from luciq_tui.ui.lines import LineTable, TextLines
 
 
 def _app(config: Config, *, poll: bool = True) -> LuciqApp:
@@ -47,7 +48,10 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool],
 
 
 def _text(app: LuciqApp, selector: str) -> str:
-    """The plain text a Static shows, whatever renderable it holds."""
+    """The plain text a Static or TextLines shows, whatever renderable it holds."""
+    lines = app.screen.query(selector).first()
+    if isinstance(lines, TextLines):
+        return lines.plain
     console = Console(width=200, file=io.StringIO(), record=True)
     console.print(app.screen.query_one(selector, Static).content)
     return console.export_text()
@@ -65,7 +69,7 @@ async def test_panes_fill_with_live_data_and_switch(demo: DemoWorkspace,
         await wait_until(pilot, lambda: "firing" in _text(app, "#status-bar")
                          and "load" in _text(app, "#status-bar"))
         assert "CPU" in _text(app, "#res-summary")
-        assert app.query_one("#res-processes", DataTable).row_count > 0
+        assert app.query_one("#res-processes", LineTable).row_count > 0
         for key, pane in [("2", "databases"), ("3", "alerts"), ("4", "actions"),
                           ("5", "endpoints"), ("1", "resources")]:
             await pilot.press(key)
@@ -332,8 +336,9 @@ async def test_resources_window_switch_and_sort(tmp_path: Path) -> None:
     app = _app(Config(store=store_path))
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.query_one(ResourcesPane)
-        table = app.query_one("#res-processes", DataTable)
-        await wait_until(pilot, lambda: table.row_count > 0)
+        table = app.query_one("#res-processes", LineTable)
+        # The pane's keys work once the focus is in it (the process table takes it at start).
+        await wait_until(pilot, lambda: table.row_count > 0 and app.focused is table)
         memory = app.query_one("#graph-memory", TimeGraph)
         assert "60 s live" in "".join(s.text for s in memory.render_line(0))
         await pilot.press("g")  # 15 min, read back from monitoring.db
@@ -370,8 +375,11 @@ async def test_low_bandwidth_redraws_less_and_hides_the_latency_graph(tmp_path: 
         assert _text(app, "#res-summary") == drawn
 
 
-async def test_process_table_updates_cells_in_place(tmp_path: Path) -> None:
+async def test_process_table_repaints_only_the_rows_that_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace as change
+
+    from textual.geometry import Region
 
     from luciq_tui.core.resources import ProcessRow
     from luciq_tui.ui.panes.resources import ResourcesPane
@@ -383,13 +391,19 @@ async def test_process_table_updates_cells_in_place(tmp_path: Path) -> None:
         rows = (ProcessRow(10, "web", "www", 9.0, 2**30), ProcessRow(11, "db", "app", 1.0, 2**20))
         app.show_snapshot("resources", change(base, processes=rows))
         await pilot.pause()
-        table = app.query_one("#res-processes", DataTable)
+        table = app.query_one("#res-processes", LineTable)
         assert [table.get_row_at(r)[3] for r in range(2)] == ["9.0", "1.0"]
         table.move_cursor(row=1)
-        moved = (change(rows[0], cpu_percent=8.0), rows[1])  # same order: cells change
+        await pilot.pause()
+        repainted: list[tuple[Region, ...]] = []
+        refresh = table.refresh
+        monkeypatch.setattr(table, "refresh", lambda *regions, **kwargs: (
+            repainted.append(regions), refresh(*regions, **kwargs))[1])
+        moved = (change(rows[0], cpu_percent=8.0), rows[1])  # one cell of the first row
         app.show_snapshot("resources", change(base, processes=moved))
         await pilot.pause()
         assert [table.get_row_at(r)[3] for r in range(2)] == ["8.0", "1.0"]
+        assert repainted == [(Region(0, 1, table.size.width, 1),)]  # its line, under the header
         assert app.query_one(ResourcesPane).selected_pid == "11"
         swapped = (rows[0], change(rows[1], cpu_percent=50.0))  # new order: rebuilt
         app.show_snapshot("resources", change(base, processes=swapped))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import subprocess
 import sys
 from dataclasses import replace
@@ -13,6 +14,7 @@ from luciq_tui.core.optimizer import ActionRefused, ActionSpec, run_action
 from luciq_tui.core.resources import (
     ProcessRow,
     ProcessTracker,
+    ProcScanner,
     ResourcesOptimizer,
     read_meminfo,
     read_pressure,
@@ -95,6 +97,53 @@ def test_leak_suspect_is_a_process_whose_rss_only_grows() -> None:
     assert reused[0].rss_growth == 0 and not reused[0].leak_suspect
 
 
+def _stat(pid: int, name: str, ticks: int, start: int, rss_pages: int) -> str:
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss ...
+    return (f"{pid} ({name}) S 1 1 1 0 -1 0 0 0 0 0 {ticks} 0 0 0 20 0 1 0 {start} "
+            f"1000 {rss_pages} 0 0 0\n")
+
+
+def test_proc_scanner_reads_each_stat_once_and_rates_cpu(tmp_path: Path) -> None:
+    ticks_per_s, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self" / "stat").write_text(_stat(1, "x", 0, 0, 0))
+    for pid in ("10", "11", "12"):
+        (tmp_path / pid).mkdir()
+    (tmp_path / "12" / "stat").mkdir()  # a stat that cannot be read
+    clock = [50.0]
+    scanner = ProcScanner(str(tmp_path), clock=lambda: clock[0])
+    assert ProcScanner.available(str(tmp_path)) and not ProcScanner.available("/nonexistent")
+    (tmp_path / "10" / "stat").write_text(_stat(10, "web (worker) 1", 100, 500, 256))
+    (tmp_path / "11" / "stat").write_text(_stat(11, "db", 40, 600, 16))
+    first = {row.pid: row for row in scanner.scan() if row.pid != 1}
+    assert first[10].name == "web (worker) 1" and first[10].rss == 256 * page
+    assert first[10].cpu_percent == 0.0  # nothing to compare with yet
+    assert not first[12].readable and first[12].user == "(no access)"
+    assert first[10].user == pwd.getpwuid((tmp_path / "10").stat().st_uid).pw_name
+    clock[0] += 2.0
+    (tmp_path / "10" / "stat").write_text(_stat(10, "web (worker) 1", 100 + ticks_per_s, 500,
+                                                300))
+    (tmp_path / "11" / "stat").write_text(_stat(11, "db", 0, 700, 16))  # a new process, PID reused
+    second = {row.pid: row for row in scanner.scan()}
+    assert second[10].cpu_percent == pytest.approx(50.0)  # one second of CPU in two
+    assert second[10].rss == 300 * page
+    assert second[11].cpu_percent == 0.0 and second[11].create_time > first[11].create_time
+
+
+def test_proc_scanner_agrees_with_psutil_on_this_process() -> None:
+    if not ProcScanner.available():
+        pytest.skip("no /proc")
+    rows = {row.pid: row for row in ProcScanner().scan()}
+    me = psutil.Process()
+    mine = rows[os.getpid()]
+    assert mine.name == me.name()[:15]
+    assert mine.user == me.username()
+    assert abs(mine.rss - me.memory_info().rss) < 16 * 2**20
+    assert abs(mine.create_time - me.create_time()) < 1.0
+    assert len(rows) >= len(psutil.pids()) // 2
+
+
 def test_pressure_reads_psi(tmp_path: Path) -> None:
     (tmp_path / "memory").write_text("some avg10=1.50 avg60=0.20 avg300=0.00 total=123\n"
                                      "full avg10=0.50 avg60=0.00 avg300=0.00 total=45\n")
@@ -162,10 +211,9 @@ def test_sampler_with_fake_psutil_and_clock(monkeypatch: pytest.MonkeyPatch) -> 
                         lambda: Disk(1000 * step[0], 500 * step[0]))
     monkeypatch.setattr(resources.psutil, "net_io_counters",
                         lambda: Net(2000 * step[0], 100 * step[0]))
-    monkeypatch.setattr(resources, "scan_processes", lambda: [])
     monkeypatch.setattr(resources, "mount_usage", lambda: ())
     clock = [100.0]
-    optimizer = ResourcesOptimizer(interval=2.0, clock=lambda: clock[0])
+    optimizer = ResourcesOptimizer(interval=2.0, clock=lambda: clock[0], scan=lambda: [])
     first = optimizer.observe()
     assert first.disk_read_bps == 0.0  # nothing to compare with yet
     for _ in range(3):

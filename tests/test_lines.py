@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
 from luciq_tui.ui.lines import Column, LineTable, TextLines
-from luciq_tui.ui.timegraph import Series, TimeGraph
+from luciq_tui.ui.timegraph import BLOCKS, Series, TimeGraph, bars
 
 
 class Harness(App[None]):
@@ -122,3 +124,19 @@ async def test_time_graph_repaints_only_changed_lines(monkeypatch: pytest.Monkey
         graph.show([Series("", (1.0, 2.0, 3.0), "%", 100.0)], "60 s")
         assert sorted(calls) == [(Region(0, 0, 20, 1),), (Region(0, 5, 20, 1),)]
         assert lines_of(graph)[0].startswith("CPU 3.0%")
+
+
+@given(st.lists(st.floats(0, 200), max_size=60), st.floats(0.001, 150), st.integers(1, 12))
+def test_bars_match_the_column_by_column_definition(values: list[float], top: float,
+                                                    rows: int) -> None:
+    """The shortcuts for blank and full rows draw what the plain definition draws."""
+    eighths = [0 if top <= 0 else max(0, min(rows * 8, round(v / top * rows * 8)))
+               for v in values]
+    expected = ["".join(BLOCKS[max(0, min(8, level - row * 8))] for level in eighths)
+                for row in range(rows - 1, -1, -1)]
+    assert bars(values, top, rows) == expected
+
+
+def test_bars_survive_odd_values() -> None:
+    assert bars([1.0, float("nan"), -5.0, float("inf")], 1e-320, 2) == ["█  █", "█  █"]
+    assert bars([5.0], 0.0, 1) == [" "]

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS performance_metrics (
     id INTEGER PRIMARY KEY,
@@ -425,6 +423,8 @@ class StoreReader:
         self.path = path
 
     async def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        import aiosqlite  # with asyncio: only the dashboard reads this way
+
         uri = f"{self.path.resolve().as_uri()}?mode=ro"
         async with (
             aiosqlite.connect(uri, uri=True, timeout=5.0) as conn,

@@ -98,6 +98,7 @@ class LuciqApp(App[None]):
         self._stopping = threading.Event()
         self._scan_reported = 0.0
         self._history_read = 0.0
+        self._active_pane = "resources"
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -112,8 +113,6 @@ class LuciqApp(App[None]):
         return self.query_one(f"#{pane_id}-pane", Pane)
 
     def on_mount(self) -> None:
-        if self.low_bandwidth:  # the latency graph is the one plotext graph: keep the trend
-            self.query_one("#graph-latency").display = False
         # A full garbage collection walks every object the UI holds (tens of milliseconds
         # with Textual's widget tree): move what exists after the first frame out of its
         # reach, so only young objects are ever scanned and the event loop never stalls.
@@ -143,10 +142,12 @@ class LuciqApp(App[None]):
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id or "resources"
         self._set_visible(pane_id)
+        self._draw_status(force=True)
         if pane_id in ("alerts", "actions"):
             self.load_history()
 
     def _set_visible(self, active: str) -> None:
+        self._active_pane = active
         # TabbedContent announces its first tab while it mounts, perhaps before every pane
         # is there: tell the panes that exist; the rest start hidden.
         for pane in self.query(Pane):
@@ -258,9 +259,10 @@ class LuciqApp(App[None]):
         chunks: list[Text | str] = [Text(" Luciq ", style="bold reverse")]
         snapshot = self._resources
         if snapshot is not None:
-            chunks += [snapshot.hostname, f"up {human_duration(snapshot.uptime_s)}",
-                       f"load {snapshot.load[0]:.2f}", f"cpu {snapshot.cpu_percent:.0f}%",
-                       f"mem {snapshot.memory_percent:.0f}%"]
+            chunks += [snapshot.hostname, f"up {human_duration(snapshot.uptime_s)}"]
+            if self._active_pane != "resources":  # there, the summary below shows them
+                chunks += [f"load {snapshot.load[0]:.2f}", f"cpu {snapshot.cpu_percent:.0f}%",
+                           f"mem {snapshot.memory_percent:.0f}%"]
         firing = self.monitor.engine.firing_count()
         chunks.append(Text(f" {firing} firing ", style="bold white on red" if firing
                            else "green"))

@@ -358,4 +358,6 @@ class LineTable(Widget, can_focus=True):
             own = console.get_style(cell_style) if cell_style else Style()
             segments.append(Segment(text, own + style if on_cursor else style + own))
             segments.append(Segment(" ", style))
-        return Strip(segments).crop_extend(0, width, style)
+        # One segment per run of one style: Textual writes a style's escape codes per
+        # segment, and a row of cells in one style is then one code, not twelve.
+        return Strip(list(Segment.simplify(segments))).crop_extend(0, width, style)

@@ -45,12 +45,22 @@ def resample(values: Sequence[float], width: int) -> list[float]:
 
 def bars(values: Sequence[float], top: float, rows: int) -> list[str]:
     """`rows` lines of block characters, the highest first, one column per value."""
-    eighths = [0 if top <= 0 else max(0, min(rows * 8, round(v / top * rows * 8)))
+    # A value's share of `top`, at most all of it (so an absurdly small top draws full
+    # bars, not an overflow); negative and NaN values draw nothing.
+    eighths = [0 if top <= 0 or not v > 0 else round(min(v / top, 1.0) * rows * 8)
                for v in values]
+    highest = max(eighths, default=0)
+    lowest = min(eighths, default=0)
+    blank, full = " " * len(eighths), "█" * len(eighths)
     lines = []
     for row in range(rows - 1, -1, -1):
         floor = row * 8
-        lines.append("".join(BLOCKS[max(0, min(8, level - floor))] for level in eighths))
+        if floor >= highest:  # above every bar: most rows of a graph of low values
+            lines.append(blank)
+        elif floor + 8 <= lowest:  # below every bar
+            lines.append(full)
+        else:
+            lines.append("".join(BLOCKS[max(0, min(8, level - floor))] for level in eighths))
     return lines
 
 

@@ -11,11 +11,11 @@ from textual.widgets import DataTable, Static
 
 from luciq_tui.core.api import ApiSnapshot, EndpointStatus, compare
 from luciq_tui.format import millis
-from luciq_tui.ui.graph import Graph
 from luciq_tui.ui.panes.base import Pane
 
 if TYPE_CHECKING:
     from luciq_tui.ui.app import LuciqApp
+    from luciq_tui.ui.graph import Graph
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -64,8 +64,22 @@ class EndpointsPane(Pane[ApiSnapshot]):
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="endpoints-table", cursor_type="row")
-        yield Graph("Latency ms", id="graph-latency")
         yield Static("", id="endpoint-detail")
+
+    def _graph(self) -> Graph | None:
+        """The latency graph, made when there is a first endpoint to show: plotext (and
+        textual-plotext) cost 1.7 MB of memory to import, and only this pane draws with it.
+        Low-bandwidth mode keeps the trend column and leaves the graph out."""
+        if getattr(self.app, "low_bandwidth", False):
+            return None
+        found = self.query("#graph-latency")
+        if found:
+            return cast("Graph", found.first())
+        from luciq_tui.ui.graph import Graph
+
+        graph = Graph("Latency ms", id="graph-latency")
+        self.mount(graph, before="#endpoint-detail")
+        return graph
 
     def on_mount(self) -> None:
         self.query_one("#endpoints-table", DataTable).add_columns(
@@ -104,8 +118,9 @@ class EndpointsPane(Pane[ApiSnapshot]):
             return
         status = snapshot.endpoints[min(table.cursor_row, len(snapshot.endpoints) - 1)]
         interval = cast(float, getattr(self.app, "probe_interval", 5.0))
-        self.query_one("#graph-latency", Graph).show(
-            [(status.name, status.latency_history)], interval, status.name)
+        graph = self._graph()
+        if graph is not None:
+            graph.show([(status.name, status.latency_history)], interval, status.name)
         self.query_one("#endpoint-detail", Static).update(describe(status))
 
     @property

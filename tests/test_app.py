@@ -386,7 +386,7 @@ async def test_process_table_repaints_only_the_rows_that_changed(
     from textual.geometry import Region
 
     from luciq_tui.core.resources import ProcessRow
-    from luciq_tui.ui.panes.resources import ResourcesPane
+    from luciq_tui.ui.panes.resources import PROCESS_COLUMNS, ResourcesPane
 
     app = _app(Config(store=tmp_path / "monitoring.db"), poll=False)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -407,7 +407,9 @@ async def test_process_table_repaints_only_the_rows_that_changed(
         app.show_snapshot("resources", change(base, processes=moved))
         await pilot.pause()
         assert [table.get_row_at(r)[3] for r in range(2)] == ["8.0", "1.0"]
-        assert repainted == [(Region(0, 1, table.size.width, 1),)]  # its line, under the header
+        # Its line (under the header), from the CPU % column to its end: nothing else.
+        start = 1 + sum(column.width + 1 for column in PROCESS_COLUMNS[:3])
+        assert repainted == [(Region(start, 1, PROCESS_COLUMNS[3].width + 1, 1),)]
         assert app.query_one(ResourcesPane).selected_pid == "11"
         swapped = (rows[0], change(rows[1], cpu_percent=50.0))  # new order: rebuilt
         app.show_snapshot("resources", change(base, processes=swapped))

@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
-from luciq_tui.ui.lines import Column, LineTable, TextLines
+from luciq_tui.ui.lines import Column, LineTable, TextLines, changed_span
 from luciq_tui.ui.timegraph import BLOCKS, Series, TimeGraph, bars
 
 
@@ -120,9 +120,11 @@ async def test_time_graph_repaints_only_changed_lines(monkeypatch: pytest.Monkey
         graph.show([Series("", (1.0, 2.0), "%", 100.0)], "60 s")
         await pilot.pause()
         calls = spy_refresh(graph, monkeypatch)
-        # Low values: only the title (the current value) and the bottom row change.
+        # Low values: only the title (the current value) and the bottom row change, and in
+        # the bottom row only the column whose bar moved (the rest shifted blank onto blank
+        # and bar onto bar).
         graph.show([Series("", (1.0, 2.0, 3.0), "%", 100.0)], "60 s")
-        assert sorted(calls) == [(Region(0, 0, 20, 1),), (Region(0, 5, 20, 1),)]
+        assert sorted(calls) == [(Region(0, 0, 20, 1),), (Region(18, 5, 1, 1),)]
         assert lines_of(graph)[0].startswith("CPU 3.0%")
 
 
@@ -140,3 +142,18 @@ def test_bars_match_the_column_by_column_definition(values: list[float], top: fl
 def test_bars_survive_odd_values() -> None:
     assert bars([1.0, float("nan"), -5.0, float("inf")], 1e-320, 2) == ["█  █", "█  █"]
     assert bars([5.0], 0.0, 1) == [" "]
+
+
+@given(st.text("ab ", max_size=8), st.text("ab ", max_size=8))
+def test_changed_span_covers_every_difference(old: str, new: str) -> None:
+    span = changed_span(old, new)
+    if old == new:
+        assert span is None
+        return
+    assert span is not None
+    start, end = span
+    if len(old) == len(new):  # outside the span the lines agree
+        assert old[:start] == new[:start] and old[end:] == new[end:]
+        assert old[start] != new[start] and old[end - 1] != new[end - 1]
+    else:
+        assert span == (0, max(len(old), len(new)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -38,6 +38,23 @@ def _refresh_changed(widget: Widget, old: Sequence[object], new: Sequence[object
     for y, (before, after) in enumerate(zip(old, new, strict=True)):
         if before != after:
             widget.refresh(Region(0, y, width, 1))
+
+
+def changed_span(old: str, new: str) -> tuple[int, int] | None:
+    """The columns [start, end) where two lines of single-width characters differ, or None
+    when they are equal. Textual sends only a refreshed region's columns: repainting the
+    span instead of the line is what keeps a moving graph cheap on the wire."""
+    if old == new:
+        return None
+    if len(old) != len(new):
+        return (0, max(len(old), len(new)))
+    start = 0
+    while old[start] == new[start]:
+        start += 1
+    end = len(new)
+    while old[end - 1] == new[end - 1]:
+        end -= 1
+    return (start, end)
 
 
 class TextLines(Widget):
@@ -198,6 +215,10 @@ class LineTable(Widget, can_focus=True):
         self._drawn: list[tuple[object, ...]] = []
         self._strips: dict[tuple[object, ...], Strip] = {}
         self._view = Size(0, 0)
+        # Where each column starts: a space, then each column and the space after it.
+        self._offsets = [1]
+        for column in self.columns:
+            self._offsets.append(self._offsets[-1] + column.width + 1)
 
     # -- data -----------------------------------------------------------------------------
     @property
@@ -314,10 +335,24 @@ class LineTable(Widget, can_focus=True):
     def _redraw(self) -> None:
         old = self._drawn
         self._drawn = [self._line_key(y) for y in range(self.size.height)]
-        if old:
-            _refresh_changed(self, old, self._drawn)
-        else:
+        if not old or len(old) != len(self._drawn):
             self.refresh()
+            return
+        width = self.size.width
+        for y, (before, after) in enumerate(zip(old, self._drawn, strict=True)):
+            if before == after:
+                continue
+            start, end = 0, width
+            if before[0] == after[0] == "row" and before[2:] == after[2:]:
+                # The same row style: repaint from the first changed cell to the last.
+                cells_before = cast("tuple[Cell, ...]", before[1])
+                cells_after = cast("tuple[Cell, ...]", after[1])
+                changed = [number for number, (a, b) in enumerate(zip(cells_before, cells_after,
+                                                                      strict=False)) if a != b]
+                if changed and len(cells_before) == len(cells_after):
+                    start = self._offsets[changed[0]]
+                    end = self._offsets[changed[-1] + 1]
+            self.refresh(Region(start, y, max(1, min(end, width) - start), 1))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._view = self.size  # once per render: `size` asks the compositor

@@ -18,6 +18,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from luciq_tui.ui.lines import changed_span
+
 BLOCKS = " ▁▂▃▄▅▆▇█"
 COLORS = ("green", "cyan", "magenta", "yellow")
 
@@ -99,8 +101,13 @@ class TimeGraph(Widget):
             self.refresh()
             return
         for y, (before, after) in enumerate(zip(old, self._raw, strict=True)):
-            if before != after:
-                self.refresh(Region(0, y, width, 1))
+            if before == after:
+                continue
+            span: tuple[int, int] | None = (0, width)
+            if len(before) == len(after) == 1 and before[0][1] == after[0][1]:
+                span = changed_span(before[0][0], after[0][0])  # a row of bars: its columns
+            if span is not None:
+                self.refresh(Region(span[0], y, span[1] - span[0], 1))
 
     def _build(self, width: int, height: int) -> None:
         self._built_size = (width, height)

@@ -142,6 +142,26 @@ def main() -> int:
         print(f"| {name} | {figures['cpu']:.2f} | {figures['rss_mb']:.0f} MB | "
               f"{figures['bytes_per_s'] / 1024:.1f} KB/s |")
     luciq = results["luciq"]
+    low = results["luciq --low-bandwidth"]
+    glances, btop = results.get("glances"), results.get("btop")
+    bars = [(f"peak RSS at most 50 MB: {luciq['rss_mb']:.1f} MB", luciq["rss_mb"] <= 50)]
+    if glances and args.extra_processes:
+        bars.append((f"CPU below glances' with {args.extra_processes} extra processes: "
+                     f"{luciq['cpu']:.2f} vs {glances['cpu']:.2f} %",
+                     luciq["cpu"] < glances["cpu"]))
+    elif glances:
+        bars.append((f"CPU at most half of glances': {luciq['cpu']:.2f} vs "
+                     f"{glances['cpu']:.2f} / 2 = {glances['cpu'] / 2:.2f} %",
+                     luciq["cpu"] <= glances["cpu"] / 2))
+    if glances:
+        bars.append((f"--low-bandwidth output at or below glances': "
+                     f"{low['bytes_per_s']:.0f} vs {glances['bytes_per_s']:.0f} B/s",
+                     low["bytes_per_s"] <= glances["bytes_per_s"]))
+    if btop:
+        bars.append((f"output below btop's: {luciq['bytes_per_s']:.0f} vs "
+                     f"{btop['bytes_per_s']:.0f} B/s", luciq["bytes_per_s"] < btop["bytes_per_s"]))
+    for text, held in bars:
+        print(f"{'met' if held else 'NOT MET'}: {text}")
     for other in ("glances", "btop"):
         if other in results:
             theirs = results[other]

@@ -359,9 +359,16 @@ async def test_resources_window_switch_and_sort(tmp_path: Path) -> None:
         assert len(rss) == len(pids_by_cpu)
 
 
-async def test_low_bandwidth_redraws_less_and_hides_the_latency_graph(tmp_path: Path) -> None:
-    from luciq_tui.ui.panes.resources import ResourcesPane
+async def test_low_bandwidth_redraws_less_and_hides_the_latency_graph(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace as change
 
+    from luciq_tui.core.resources import ProcessRow
+    from luciq_tui.ui.panes.resources import ResourcesPane
+    from luciq_tui.ui.timegraph import TimeGraph
+
+    clock = [1000.0]
+    monkeypatch.setattr(ResourcesPane, "clock", lambda self: clock[0])
     app = _app(Config(store=tmp_path / "monitoring.db", low_bandwidth=True), poll=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -377,6 +384,25 @@ async def test_low_bandwidth_redraws_less_and_hides_the_latency_graph(tmp_path: 
         await pilot.pause()
         assert pane.snapshot is second and pane._dirty
         assert _text(app, "#res-summary") == drawn
+        # 6 s on: the summary is drawn again, the graphs and tables (most of the bytes) not
+        # before 15 s; a key the operator presses draws them at once.
+        cpu = app.query_one("#graph-cpu", TimeGraph)
+        graphed = cpu._series
+        table = app.query_one("#res-processes", LineTable)
+        clock[0] += 6
+        third = change(optimizer.observe(), cpu_percent=77.7,
+                       processes=(ProcessRow(10, "web", "www", 9.0, 2**30),))
+        app.show_snapshot("resources", third)
+        await pilot.pause()
+        assert "77.7%" in _text(app, "#res-summary")
+        assert cpu._series == graphed and table.get_row_at(0)[0] != "10"
+        await pilot.press("s")
+        assert table.get_row_at(0)[0] == "10" and cpu._series != graphed
+        clock[0] += 16
+        app.show_snapshot("resources", change(third, processes=(
+            ProcessRow(11, "db", "app", 1.0, 2**20),)))
+        await pilot.pause()
+        assert table.get_row_at(0)[0] == "11"
 
 
 async def test_process_table_repaints_only_the_rows_that_changed(

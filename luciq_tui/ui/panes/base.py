@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from textual.containers import Vertical
@@ -15,6 +16,7 @@ class Pane(Vertical, Generic[SnapshotT]):
     """A view of one optimizer. It does no I/O: it is handed snapshots and draws them."""
 
     optimizer: str = ""
+    clock: Callable[[], float] = staticmethod(time.monotonic)  # tests give a fake one
     ACTION_KEYS: frozenset[str] = frozenset({"database", "run_selected"})
 
     def __init__(self, **kwargs: Any) -> None:
@@ -36,7 +38,7 @@ class Pane(Vertical, Generic[SnapshotT]):
         if not self.visible_pane:
             return
         if getattr(self.app, "low_bandwidth", False):
-            now = time.monotonic()
+            now = self.clock()
             if now - self._drawn_at < LOW_BANDWIDTH_SECONDS:
                 return
             self._drawn_at = now

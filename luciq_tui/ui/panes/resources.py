@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from luciq_tui.ui.app import LuciqApp
 
 BAR_CELLS = 10
+LOW_BANDWIDTH_DETAIL_SECONDS = 15.0
 KIB = 1024.0
 # (label, seconds); 0 is the live minute from memory.
 WINDOWS: tuple[tuple[str, float], ...] = (("60 s live", 0.0), ("15 min", 900.0),
@@ -70,6 +71,7 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         self.history: dict[str, tuple[float, ...]] = {}
         self._shown_processes: tuple[ProcessRow, ...] | None = None
         self._shown_mounts: tuple[MountUsage, ...] | None = None
+        self._details_drawn = 0.0
 
     def compose(self) -> ComposeResult:
         yield TextLines("waiting for the first sample…", id="res-summary")
@@ -92,11 +94,13 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
         self.history = {}
         if self.window_seconds:
             cast("LuciqApp", self.app).load_resource_history()
+        self._details_drawn = 0.0  # the operator asked: draw now, even on a slow link
         self.redraw()
 
     def action_cycle_sort(self) -> None:
         self.sort_by_memory = not self.sort_by_memory
         self._shown_processes = None
+        self._details_drawn = 0.0
         self.redraw()
 
     def action_signal(self, name: str) -> None:
@@ -109,6 +113,7 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
     def show_history(self, history: dict[str, tuple[float, ...]]) -> None:
         """Long-window series read from the store (metric name → values, oldest first)."""
         self.history = history
+        self._details_drawn = 0.0
         self.redraw()
 
     def _series(self, snapshot: ResourcesSnapshot) -> dict[str, tuple[float, ...]]:
@@ -139,6 +144,13 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
             Text.assemble(("Disk ", "bold"), f"read {human_rate(snapshot.disk_read_bps)}"),
             f"write {human_rate(snapshot.disk_write_bps)}"]
         self.query_one("#res-summary", TextLines).show([first, second, third])
+        # On a slow link the summary keeps the pulse; graphs and tables, most of the bytes
+        # a redraw sends, follow every LOW_BANDWIDTH_DETAIL_SECONDS.
+        now = self.clock()
+        if getattr(self.app, "low_bandwidth", False) and \
+                now - self._details_drawn < LOW_BANDWIDTH_DETAIL_SECONDS:
+            return
+        self._details_drawn = now
 
         series = self._series(snapshot)
         window = WINDOWS[self.window][0]

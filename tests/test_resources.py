@@ -83,13 +83,16 @@ def test_leak_suspect_is_a_process_whose_rss_only_grows() -> None:
     tracker = ProcessTracker(samples=10)
     mib = 2**20
     rows = []
-    for step in range(8):
+    for step in range(12):
         rows = [ProcessRow(10, "leaky", "app", 1.0, 100 * mib + step * mib, create_time=1.0),
                 ProcessRow(11, "steady", "app", 1.0, 100 * mib + (step % 2) * mib,
                            create_time=1.0),
                 ProcessRow(12, "secret", "(no access)", 0.0, 0, readable=False)]
         top = {row.pid: row for row in tracker.update(rows)}
-    assert top[10].leak_suspect and top[10].rss_growth == 7 * mib
+        if step == 8:  # nine samples: growing, but not yet a whole window of it
+            assert not top[10].leak_suspect and top[10].rss_growth == 8 * mib
+    # The growth over the window: the last ten samples.
+    assert top[10].leak_suspect and top[10].rss_growth == 9 * mib
     assert not top[11].leak_suspect
     assert not top[12].leak_suspect and not top[12].readable
     # A new process under a reused PID starts its history afresh.

@@ -544,7 +544,9 @@ class ProcessTracker:
             growth = history[-1] - history[0] if len(history) > 1 else 0
             rises = sum(1 for a, b in itertools.pairwise(history) if b > a)
             never_falls = all(b >= a for a, b in itertools.pairwise(history))
-            suspect = len(history) >= 5 and never_falls and rises >= 3 and growth >= 2**20
+            # A whole window of samples: a process that just started grows as it warms up.
+            suspect = (len(history) >= self.samples and never_falls and rises >= 3
+                       and growth >= 2**20)
             result.append(replace(row, rss_growth=growth, leak_suspect=suspect))
         return tuple(result)
 

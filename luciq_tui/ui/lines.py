@@ -288,12 +288,14 @@ class LineTable(Widget, can_focus=True):
         self._redraw()
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        event.stop()
-        self._scroll(3)
+        if len(self._keys) > self._page:  # else the wheel scrolls what holds the table
+            event.stop()
+            self._scroll(3)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        event.stop()
-        self._scroll(-3)
+        if len(self._keys) > self._page:
+            event.stop()
+            self._scroll(-3)
 
     def on_click(self, event: events.Click) -> None:
         if self.show_cursor and event.y >= 1 and self._top + event.y - 1 < len(self._keys):

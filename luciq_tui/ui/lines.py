@@ -20,7 +20,6 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -192,14 +191,6 @@ class LineTable(Widget, can_focus=True):
     }
     """
 
-    class Highlighted(Message):
-        """The cursor moved to the row `key`."""
-
-        def __init__(self, table: LineTable, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
     def __init__(self, columns: Sequence[Column], *, cursor: bool = True,
                  zebra_stripes: bool = False, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -264,12 +255,9 @@ class LineTable(Widget, can_focus=True):
         self._top = max(0, min(self._top, len(self._keys) - self._page))
 
     def move_cursor(self, row: int) -> None:
-        before = self.cursor_key
         self.cursor_row = row
         self._clamp()
         self._redraw()
-        if self.cursor_key and self.cursor_key != before:
-            self.post_message(self.Highlighted(self, self.cursor_key))
 
     def action_cursor(self, step: int) -> None:
         if self.show_cursor:

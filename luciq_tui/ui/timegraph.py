@@ -9,7 +9,7 @@ change. Several series stack vertically, each with its own scale and a title lin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -31,6 +31,12 @@ class Series:
     unit: str = ""
     fixed_max: float | None = None
     format: str = "{:.1f}"
+    formatter: Callable[[float], str] | None = None  # a value with its unit, instead
+
+    def text(self, value: float) -> str:
+        if self.formatter is not None:
+            return self.formatter(value)
+        return f"{self.format.format(value)}{self.unit}"
 
 
 def resample(values: Sequence[float], width: int) -> list[float]:
@@ -145,13 +151,13 @@ class TimeGraph(Widget):
             values = resample(series.values, width)
             peak = max(values, default=0.0)
             top = series.fixed_max if series.fixed_max is not None else (peak * 1.1 or 1.0)
-            now = series.format.format(series.values[-1]) if series.values else "–"
+            now = series.text(series.values[-1]) if series.values else "–"
             label = " ".join(part for part in (self.title if number == 0 else "", series.label,
-                                               f"{now}{series.unit}") if part)[:width]
-            scale = f"max {series.format.format(peak)}{series.unit} · {self._window}"
+                                               now) if part)[:width]
+            scale = f"max {series.text(peak)} · {self._window}"
             room = width - len(label) - 1
             if room < len(scale):
-                scale = f"max {series.format.format(peak)}{series.unit}"
+                scale = f"max {series.text(peak)}"
             head = [(label, bold)]
             if room >= len(scale):
                 head += [("\u00a0" * (room - len(scale) + 1), Style()), (scale, dim)]

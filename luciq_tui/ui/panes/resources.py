@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 BAR_CELLS = 10
 LOW_BANDWIDTH_DETAIL_SECONDS = 15.0
-KIB = 1024.0
 # (label, seconds); 0 is the live minute from memory.
 WINDOWS: tuple[tuple[str, float], ...] = (("60 s live", 0.0), ("15 min", 900.0),
                                           ("1 h", 3600.0), ("24 h", 86400.0))
@@ -160,12 +159,11 @@ class ResourcesPane(Pane[ResourcesSnapshot]):
             [Series("used", series["memory.percent"], "%", 100.0),
              Series("swap", series["swap.percent"], "%", 100.0)], window)
         self.query_one("#graph-net", TimeGraph).show(
-            [Series("rx", tuple(v / KIB for v in series["net.rx_bps"]), " KiB/s"),
-             Series("tx", tuple(v / KIB for v in series["net.tx_bps"]), " KiB/s")], window)
+            [Series("rx", series["net.rx_bps"], formatter=human_rate),
+             Series("tx", series["net.tx_bps"], formatter=human_rate)], window)
         self.query_one("#graph-disk", TimeGraph).show(
-            [Series("read", tuple(v / KIB for v in series["disk.read_bps"]), " KiB/s"),
-             Series("write", tuple(v / KIB for v in series["disk.write_bps"]), " KiB/s")],
-            window)
+            [Series("read", series["disk.read_bps"], formatter=human_rate),
+             Series("write", series["disk.write_bps"], formatter=human_rate)], window)
         if snapshot.processes != self._shown_processes:
             self._shown_processes = snapshot.processes
             self._draw_processes(snapshot.processes)

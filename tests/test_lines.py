@@ -157,3 +157,20 @@ def test_changed_span_covers_every_difference(old: str, new: str) -> None:
         assert old[start] != new[start] and old[end - 1] != new[end - 1]
     else:
         assert span == (0, max(len(old), len(new)))
+
+
+async def test_partial_refreshes_do_not_pile_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each changed span is a refresh of its own region: what Textual keeps of them must
+    not grow with every frame (it did: a slow leak over an hour's soak)."""
+    graph = TimeGraph("CPU")
+    graph.styles.height = 6
+    graph.styles.width = 20
+    table = LineTable((Column("PID", 5, "right"), Column("Name", 8)))
+    table.styles.height = 5
+    async with Harness(graph, table).run_test(size=(30, 14)) as pilot:
+        for step in range(60):
+            values = tuple(float((step + i * 7) % 9) for i in range(step + 1))
+            graph.show([Series("", values, "%", 10.0)], "60 s")
+            table.set_rows(_table_rows([(str(i), f"p{(i * step) % 13}") for i in range(4)]))
+            await pilot.pause()
+        assert len(graph._dirty_regions) <= 1 and len(table._dirty_regions) <= 1

@@ -39,6 +39,15 @@ def _refresh_changed(widget: Widget, old: Sequence[object], new: Sequence[object
             widget.refresh(Region(0, y, width, 1))
 
 
+def forget_dirty_regions(widget: Widget) -> None:
+    """Textual keeps every region a widget is refreshed with in `_dirty_regions` until its
+    default renderer runs, which a line-API widget never calls: with a refresh per changed
+    span that set only grows (a slow leak, found with tracemalloc behind bench/soak.py).
+    What to repaint is tracked apart (`_repaint_regions`, taken by the compositor each
+    frame), so forgetting these changes nothing on screen. Call it in `render_lines`."""
+    widget._dirty_regions.clear()
+
+
 def changed_span(old: str, new: str) -> tuple[int, int] | None:
     """The columns [start, end) where two lines of single-width characters differ, or None
     when they are equal. Textual sends only a refreshed region's columns: repainting the
@@ -120,6 +129,7 @@ class TextLines(Widget):
         width = self.size.width  # once per render: `size` asks the compositor
         if width != self._rows_width:
             self._pack(width)
+        forget_dirty_regions(self)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -348,6 +358,7 @@ class LineTable(Widget, can_focus=True):
         self._view = self.size  # once per render: `size` asks the compositor
         if len(self._drawn) != self._view.height:
             self._drawn = [self._line_key(line) for line in range(self._view.height)]
+        forget_dirty_regions(self)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:

@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from luciq_tui.ui.lines import changed_span
+from luciq_tui.ui.lines import changed_span, forget_dirty_regions
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 COLORS = ("green", "cyan", "magenta", "yellow")
@@ -124,6 +124,7 @@ class TimeGraph(Widget):
         size = self.size  # once per render, not once per line: `size` asks the compositor
         if (size.width, size.height) != self._built_size:
             self._build(size.width, size.height)
+        forget_dirty_regions(self)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:

@@ -10,9 +10,9 @@ screen, and refresh only the lines that changed, so Textual renders and sends th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal, cast
+from typing import ClassVar, Literal, TypeVar, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,19 +24,24 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 CHUNK_GAP = "  "
+LineT = TypeVar("LineT")
 
 
-def _refresh_changed(widget: Widget, old: Sequence[object], new: Sequence[object]) -> None:
-    """Refresh the lines of `widget` whose key differs between `old` and `new`."""
-    width = widget.size.width
-    if not width:
-        return
-    if len(old) != len(new):
+def refresh_changed(widget: Widget, old: Sequence[LineT], new: Sequence[LineT],
+                    span: Callable[[LineT, LineT], tuple[int, int] | None] | None = None
+                    ) -> None:
+    """Repaint only what differs between the lines on screen (`old`) and the lines to draw
+    (`new`): each changed line, or just the columns [start, end) that `span` names for it
+    (None: the whole line); everything when the number of lines changed."""
+    if not old or len(old) != len(new):
         widget.refresh()
         return
+    width = widget.size.width
     for y, (before, after) in enumerate(zip(old, new, strict=True)):
-        if before != after:
-            widget.refresh(Region(0, y, width, 1))
+        if before == after:
+            continue
+        start, end = (span(before, after) if span else None) or (0, width)
+        widget.refresh(Region(start, y, max(1, min(end, width) - start), 1))
 
 
 def forget_dirty_regions(widget: Widget) -> None:
@@ -105,7 +110,7 @@ class TextLines(Widget):
         if len(old) != len(self._rows):
             self.refresh(layout=True)
         else:
-            _refresh_changed(self, old, self._rows)
+            refresh_changed(self, old, self._rows)
 
     def _pack(self, width: int) -> list[Text]:
         rows: list[Text] = []
@@ -335,24 +340,20 @@ class LineTable(Widget, can_focus=True):
     def _redraw(self) -> None:
         old = self._drawn
         self._drawn = [self._line_key(y) for y in range(self.size.height)]
-        if not old or len(old) != len(self._drawn):
-            self.refresh()
-            return
-        width = self.size.width
-        for y, (before, after) in enumerate(zip(old, self._drawn, strict=True)):
-            if before == after:
-                continue
-            start, end = 0, width
-            if before[0] == after[0] == "row" and before[2:] == after[2:]:
-                # The same row style: repaint from the first changed cell to the last.
-                cells_before = cast("tuple[Cell, ...]", before[1])
-                cells_after = cast("tuple[Cell, ...]", after[1])
-                changed = [number for number, (a, b) in enumerate(zip(cells_before, cells_after,
-                                                                      strict=False)) if a != b]
-                if changed and len(cells_before) == len(cells_after):
-                    start = self._offsets[changed[0]]
-                    end = self._offsets[changed[-1] + 1]
-            self.refresh(Region(start, y, max(1, min(end, width) - start), 1))
+        refresh_changed(self, old, self._drawn, self._changed_cells)
+
+    def _changed_cells(self, before: tuple[object, ...],
+                       after: tuple[object, ...]) -> tuple[int, int] | None:
+        """A row in the same style: from its first changed cell to its last."""
+        if not (before[0] == after[0] == "row" and before[2:] == after[2:]):
+            return None
+        cells_before = cast("tuple[Cell, ...]", before[1])
+        cells_after = cast("tuple[Cell, ...]", after[1])
+        if len(cells_before) != len(cells_after):
+            return None
+        changed = [number for number, (a, b) in enumerate(zip(cells_before, cells_after,
+                                                              strict=True)) if a != b]
+        return (self._offsets[changed[0]], self._offsets[changed[-1] + 1]) if changed else None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._view = self.size  # once per render: `size` asks the compositor

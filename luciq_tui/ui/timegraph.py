@@ -18,7 +18,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from luciq_tui.ui.lines import changed_span, forget_dirty_regions
+from luciq_tui.ui.lines import changed_span, forget_dirty_regions, refresh_changed
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 COLORS = ("green", "cyan", "magenta", "yellow")
@@ -72,6 +72,14 @@ def bars(values: Sequence[float], top: float, rows: int) -> list[str]:
     return lines
 
 
+def _bars_span(before: list[tuple[str, Style]],
+               after: list[tuple[str, Style]]) -> tuple[int, int] | None:
+    """A row of bars in one colour: the columns that changed (else the whole line)."""
+    if len(before) == len(after) == 1 and before[0][1] == after[0][1]:
+        return changed_span(before[0][0], after[0][0])
+    return None
+
+
 class TimeGraph(Widget):
     """One or more series over a window, newest on the right."""
 
@@ -103,17 +111,10 @@ class TimeGraph(Widget):
         resized = (width, height) != self._built_size
         old = self._raw
         self._build(width, height)
-        if resized or len(old) != len(self._raw):
+        if resized:
             self.refresh()
-            return
-        for y, (before, after) in enumerate(zip(old, self._raw, strict=True)):
-            if before == after:
-                continue
-            span: tuple[int, int] | None = (0, width)
-            if len(before) == len(after) == 1 and before[0][1] == after[0][1]:
-                span = changed_span(before[0][0], after[0][0])  # a row of bars: its columns
-            if span is not None:
-                self.refresh(Region(span[0], y, span[1] - span[0], 1))
+        else:
+            refresh_changed(self, old, self._raw, _bars_span)
 
     def _build(self, width: int, height: int) -> None:
         self._built_size = (width, height)
